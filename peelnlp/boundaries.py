@@ -1,0 +1,121 @@
+"""Where a progress comment is cut into action segments: pure character rules, linear in the text.
+
+The rules are the annotation guide's: sentences; bullets (also run into the text with no line
+break); semicolon clauses of a list that follows a colon or sits among bullets; paragraph breaks.
+Never after an abbreviation common in these texts, never inside brackets.
+"""
+
+from __future__ import annotations
+
+import re
+
+ABBREVIATIONS = frozenset(
+    "supt det ch insp sgt con pc dc ds di dci dcs acc dcc mr mrs ms dr st no nos inc incl approx "
+    "etc vs cf dept govt co ltd op ops jan feb mar apr jun jul aug sep sept oct nov dec fig para "
+    "e.g i.e e.g. i.e. p pp vol est min max".split()
+)
+BULLETS = "•◦▪●○■·"
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_BULLET = re.compile(
+    rf"[{BULLETS}]|(?<=\n)[ \t]*(?:[-*–]|\(?[a-z0-9]{{1,2}}\)|\d{{1,2}}\.)[ \t]+"
+    r"|(?<=[:;])[ \t]*[-–](?=[A-Za-z])"
+)
+_SENTENCE = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z])")
+_COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))")
+_SEMICOLON = re.compile(r";")
+_AND_BULLET = re.compile(r"[ \t]*(?:and|or)?[ \t]*(?=[" + BULLETS + "])")
+_LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|\(?[a-z0-9]{{1,2}}\)\s|\d{{1,2}}\.\s)+")
+_WORD_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z][A-Za-z.]*)$")
+
+
+def segment_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of the segments of one comment, in order, not overlapping."""
+    depth = _bracket_depths(text)
+    cuts = set(_paragraph_cuts(text)) | set(_bullet_cuts(text))
+    sentence_cuts = [m.end() for m in _SENTENCE.finditer(text)
+                     if not depth[m.start()] and not _after_abbreviation(text, m.start())]
+    colon_cuts = [m.end() for m in _COLON.finditer(text) if not depth[m.start()] and not _is_time(text, m.start())]
+    cuts.update(sentence_cuts, colon_cuts)
+    cuts.update(_semicolon_cuts(text, depth, sorted(cuts), colon_cuts))
+    return _spans(text, sorted(cuts))
+
+
+def _bracket_depths(text: str) -> bytearray:
+    """Bracket depth before each character; reset at line breaks so one stray "(" cannot swallow a page."""
+    depths = bytearray(len(text) + 1)
+    depth = 0
+    for i, ch in enumerate(text):
+        depths[i] = min(depth, 255)
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(depth - 1, 0)
+        elif ch == "\n":
+            depth = 0
+    depths[len(text)] = min(depth, 255)
+    return depths
+
+
+def _paragraph_cuts(text: str) -> list[int]:
+    return [m.start() for m in _PARAGRAPH.finditer(text)]
+
+
+def _bullet_cuts(text: str) -> list[int]:
+    return [m.start() for m in _BULLET.finditer(text)]
+
+
+def _after_abbreviation(text: str, dot: int) -> bool:
+    m = _WORD_BEFORE.search(text, max(0, dot - 20), dot)
+    if not m:
+        return False
+    word = m.group(1)
+    if len(word) == 1 and word.isupper():
+        return True  # an initial: "J. Smith"
+    last = word.lower().rstrip(".").rsplit(".", 1)[-1]
+    return word.lower() in ABBREVIATIONS or last in ABBREVIATIONS or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word.lower()))
+
+
+def _is_time(text: str, colon: int) -> bool:
+    return 0 < colon < len(text) - 1 and text[colon - 1].isdigit() and text[colon + 1].isdigit()
+
+
+def _semicolon_cuts(text: str, depth: bytearray, cuts: list[int], colon_cuts: list[int]) -> list[int]:
+    """A semicolon cuts inside a list: after a colon in the same sentence, or in a paragraph with bullets."""
+    out = []
+    paragraphs = [0, *_paragraph_cuts(text), len(text)]
+    bullet_paras = {i for i, (a, b) in enumerate(zip(paragraphs, paragraphs[1:]))
+                    if any(ch in BULLETS for ch in text[a:b]) or _BULLET.search(text, a, b)}
+    colons = sorted(colon_cuts + [m.end() for m in re.finditer(r":", text)])
+    para_i = ci = k = 0
+    last_cut = last_colon = -1
+    for m in _SEMICOLON.finditer(text):
+        pos = m.start()
+        while para_i + 1 < len(paragraphs) and paragraphs[para_i + 1] <= pos:
+            para_i += 1
+        while k < len(cuts) and cuts[k] <= pos:
+            last_cut, k = cuts[k], k + 1
+        while ci < len(colons) and colons[ci] <= pos:
+            last_colon, ci = colons[ci], ci + 1
+        in_list = para_i in bullet_paras or (last_colon > last_cut and last_colon >= paragraphs[para_i])
+        if in_list and not depth[pos]:
+            out.append(_cut_after_semicolon(text, m.end()))
+    return out
+
+
+def _cut_after_semicolon(text: str, end: int) -> int:
+    """Keep "; and" with its item when a bullet follows ("…data; and• an approach …")."""
+    m = _AND_BULLET.match(text, end)
+    return m.end() if m and m.end() > end else end
+
+
+def _spans(text: str, cuts: list[int]) -> list[tuple[int, int]]:
+    spans = []
+    bounds = [0, *[c for c in cuts if 0 < c < len(text)], len(text)]
+    for a, b in zip(bounds, bounds[1:]):
+        chunk = text[a:b]
+        lead = _LEADING_MARK.match(chunk)
+        start = a + (lead.end() if lead else 0)
+        end = a + len(chunk.rstrip())
+        if end > start and any(ch.isalnum() for ch in text[start:end]):
+            spans.append((start, end))
+    return spans

@@ -1,0 +1,163 @@
+"""Page text → page record: title, recommendations and timeline (no segments yet).
+
+The page layout follows the annotation guide: a title line, optional context (a cause of
+concern, headings, a stray URL), the recommendation text, then a timeline in the ``[on]`` markup,
+in the plain dated form, or with no dates at all. Everything here runs in linear time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .dates import DATE_PATTERN, to_iso
+from .errors import PageError
+from .forces import find_force
+from .records import Entry, Page, Recommendation
+from .recsplit import split_recommendations
+
+MAX_PAGE_CHARS = 2_000_000
+
+_TITLE_ID = re.compile(r"\((\d+|[A-Za-z][\w-]*-\d+)\)\s*$")
+_URL_LINE = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")
+_NOT_FOUND = re.compile(r"^\s*404 Page not found\s*", re.I)
+_DATE_LINE = re.compile(
+    rf"^[ \t]*(?P<date>{DATE_PATTERN})[ \t]*[:\-–]?[ \t]*(?P<rest>[^\n]*)$", re.I | re.M
+)
+_STATUS_WORD = re.compile(r"^\[?(?P<status>[A-Za-z]+(?:[ -][A-Za-z]+){0,4})\]?\.?$")
+_KNOWN_STATUS = re.compile(
+    r"^(awaiting[ -]review|being[ -]progressed|complete[d]?|superseded|no[ -]longer[ -]applicable"
+    r"|no[ -]further[ -]action[ -]needed|will[ -]be[ -]progressed|closed|open|in[ -]progress)$",
+    re.I,
+)
+_TAG = re.compile(r"\[(/?)(on|status|comment)\]", re.I)
+
+
+def parse_page(text: str, source: str | None = None) -> Page:
+    """Parse one page. ``source`` (a file stem) is the id when the title has no number in brackets."""
+    if len(text) > MAX_PAGE_CHARS:
+        raise PageError(
+            f"page has {len(text):,} characters; expected a recommendation page under "
+            f"{MAX_PAGE_CHARS:,} (is this the right file? split concatenated pages first)"
+        )
+    text = _NOT_FOUND.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", ""))
+    warnings: list[str] = []
+    title, body = _split_title(text)
+    head, timeline = _split_timeline(body, warnings)
+    recs, leftover = split_recommendations(head, expect_comments=not timeline)
+    if leftover:
+        timeline = [Entry(date=None, comment=p) for p in leftover]
+    if not recs:
+        warnings.append("no recommendation text found")
+    if not timeline:
+        warnings.append("no timeline entries found")
+    page_id = _page_id(title, source)
+    force = find_force(title, head, *(e.comment for e in timeline[:6]))
+    return Page(
+        id=page_id, title=title, force=force,
+        recommendations=tuple(Recommendation(n=i, text=t) for i, t in enumerate(recs, start=1)),
+        timeline=tuple(timeline), warnings=tuple(warnings),
+    )
+
+
+def _page_id(title: str | None, source: str | None) -> str:
+    if title:
+        m = _TITLE_ID.search(title)
+        if m:
+            return m.group(1)
+    return source or "page"
+
+
+def _split_title(text: str) -> tuple[str | None, str]:
+    """The title is a first line that names the page: it ends with the id in brackets."""
+    lines = text.lstrip("\n").split("\n", 1)
+    first = lines[0].strip()
+    rest = lines[1] if len(lines) > 1 else ""
+    if _URL_LINE.match(first):
+        return _split_title(rest)
+    if first and _TITLE_ID.search(first) and "[on]" not in first.lower():
+        return first, rest
+    return None, text
+
+
+def _split_timeline(body: str, warnings: list[str]) -> tuple[str, list[Entry]]:
+    start = body.lower().find("[on]")
+    if start >= 0:
+        return body[:start], _markup_entries(body[start:], warnings)
+    m = _first_date_line(body)
+    if m is None:
+        return body, []
+    return body[: m.start()], _plain_entries(body[m.start():])
+
+
+def _first_date_line(body: str) -> re.Match[str] | None:
+    for m in _DATE_LINE.finditer(body):
+        if _is_timeline_line(m):
+            return m
+    return None
+
+
+def _is_timeline_line(m: re.Match[str]) -> bool:
+    rest = m.group("rest").strip()
+    return not rest or bool(_STATUS_WORD.match(rest)) and not rest[0].isupper() or bool(_KNOWN_STATUS.match(rest))
+
+
+def _markup_entries(text: str, warnings: list[str]) -> list[Entry]:
+    """Scan ``[on]date [status|comment]body[/…][/on]`` entries, tolerating missing or stray tags."""
+    entries: list[Entry] = []
+    starts = [m.start() for m in re.finditer(r"\[on\]", text, re.I)] + [len(text)]
+    for begin, end in zip(starts, starts[1:]):
+        entry = _markup_entry(text[begin + 4 : end], warnings)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _markup_entry(chunk: str, warnings: list[str]) -> Entry | None:
+    m = re.search(r"\[(status|comment)\]", chunk, re.I)
+    if m is None:
+        return _untagged_entry(chunk, warnings)
+    date = to_iso(chunk[: m.start()])
+    kind = m.group(1).lower()
+    body = chunk[m.end():]
+    close = body.lower().find(f"[/{kind}]")
+    if close >= 0:
+        body = body[:close]
+    body = _strip_tags(body)
+    if kind == "status":
+        return Entry(date=date, status=body.lower()) if body else None
+    return Entry(date=date, comment=body) if body else None
+
+
+def _untagged_entry(chunk: str, warnings: list[str]) -> Entry | None:
+    """``[on]date`` followed by text with no [status]/[comment] tag: a status word or a comment."""
+    m = re.match(rf"\s*(?P<date>{DATE_PATTERN})?", chunk, re.I)
+    date = to_iso(m.group("date")) if m and m.group("date") else None
+    body = _strip_tags(chunk[m.end() if m else 0 :])
+    if not body:
+        if chunk.strip(" \n[]/on"):
+            warnings.append(f"timeline entry with a date but no text: {chunk.strip()[:40]!r}")
+        return None
+    if _KNOWN_STATUS.match(body):
+        return Entry(date=date, status=body.lower())
+    return Entry(date=date, comment=body)
+
+
+def _strip_tags(body: str) -> str:
+    return (_TAG.sub(" ", body) if _TAG.search(body) else body).strip()
+
+
+def _plain_entries(text: str) -> list[Entry]:
+    """A date line with a status word is a status change; a date line then paragraphs is a comment."""
+    entries: list[Entry] = []
+    marks = [m for m in _DATE_LINE.finditer(text) if _is_timeline_line(m)]
+    for m, nxt in zip(marks, [*marks[1:], None]):
+        date, rest = to_iso(m.group("date")), m.group("rest").strip()
+        body = text[m.end() : nxt.start() if nxt else len(text)].strip()
+        if rest and not body:
+            entries.append(Entry(date=date, status=rest.strip("[]. ").lower()))
+            continue
+        if rest:
+            entries.append(Entry(date=date, status=rest.strip("[]. ").lower()))
+        if body:
+            entries.append(Entry(date=date, comment=body))
+    return entries

@@ -1,0 +1,79 @@
+"""Compose the stages for every caller (CLI, batch scoring, evaluation, tests).
+
+parse → segment → classify → gaps. Each function streams: pages go in and out one at a time,
+so memory stays flat however many pages there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from .errors import PeelnlpError
+from .parse import parse_page
+from .records import Failure, Page
+from .sources import Source
+
+if TYPE_CHECKING:
+    from .classify import Tagger
+
+
+def parse_sources(sources: Iterable[Source]) -> Iterator[Page | Failure]:
+    """Each source parsed into a page record (without segments), or a failure saying why not."""
+    for source in sources:
+        if source.text is None:
+            yield Failure(source.name, source.error or "unreadable")
+            continue
+        try:
+            page = parse_page(source.text, source.name)
+        except PeelnlpError as exc:
+            yield Failure(source.name, f"{source.path or source.name}: {exc}")
+            continue
+        if source.warning:
+            page = _with_warning(page, source.warning)
+        yield page
+
+
+def _with_warning(page: Page, warning: str) -> Page:
+    import dataclasses
+
+    return dataclasses.replace(page, warnings=(warning, *page.warnings))
+
+
+def _split_failures(items: Iterable[Page | Failure], failures: list[tuple[int, Failure]]) -> Iterator[Page]:
+    for i, item in enumerate(items):
+        if isinstance(item, Failure):
+            failures.append((i, item))
+        else:
+            yield item
+
+
+def segmented(sources: Iterable[Source], n_process: int = 1) -> Iterator[Page | Failure]:
+    """Parse and segment, keeping failures in their place in the stream."""
+    from .segment import segment_pages
+
+    yield from _through(parse_sources(sources), lambda pages: segment_pages(pages, n_process=n_process))
+
+
+def tag_sources(sources: Iterable[Source], tagger: Tagger, explain: bool = False) -> Iterator[Page | Failure]:
+    """The main job: parse, segment, label every segment and decide each recommendation's status."""
+    from .segment import segment_pages
+
+    def stages(pages: Iterable[Page]) -> Iterator[Page]:
+        return tagger.tag_pages(segment_pages(pages), explain=explain)
+
+    yield from _through(parse_sources(sources), stages)
+
+
+def _through(items: Iterable[Page | Failure], stage) -> Iterator[Page | Failure]:
+    """Run ``stage`` over the pages of a stream, putting failures back where they were."""
+    failures: list[tuple[int, Failure]] = []
+    position = 0
+    for page in stage(_split_failures(items, failures)):
+        while failures and failures[0][0] <= position:
+            yield failures.pop(0)[1]
+            position += 1
+        yield page
+        position += 1
+    for _, failure in failures:
+        yield failure

@@ -1,0 +1,197 @@
+"""Find the recommendation text between a page's title and its timeline, and number its recommendations.
+
+The rules of the annotation guide: items (bullets, run-in bullets, semicolon clauses, numbered
+items) hanging from a lead-in are one recommendation each; separate paragraphs that each make a
+recommendation are one each; bullets that only detail a complete recommendation stay in it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_HEADING = re.compile(
+    r"^(?:causes? of concern|areas? for improvement|recommendations?(?:\s+\d+)?|"
+    r"national recommendations?|force recommendations?)\s*:?\s*$",
+    re.I,
+)
+_INLINE_LABEL = re.compile(r"^(?:recommendations?(?:\s+\d+)?|areas? for improvement)\s*:\s*", re.I)
+_CONCERN_LABEL = re.compile(r"^causes? of concern\s*[:\-–]\s*\S", re.I)
+_URL = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")
+_DIRECTIVE = re.compile(r"\b(?:should|must|recommends?|we expect|are expected to|is expected to)\b", re.I)
+_NUMBERED = re.compile(r"^\s*(?:\d{1,2}[.)]|\(\d{1,2}\))\s*(?=\S)")
+_BULLET_CHARS = "•◦▪●○■·"
+_BULLET = re.compile(
+    rf"[{_BULLET_CHARS}]|(?:(?<=\n)|^)[ \t]*[-*–][ \t]+|(?<=[:;])[ \t]*[-–](?=[A-Za-z])"
+    r"|(?<=\band)[-–](?=[a-z])|(?:(?<=\n)|^|(?<=[:;]))[ \t]*\([a-z]\)[ \t]+"
+)
+_ANAPHOR = re.compile(r"^(?:this|these|it|they|the (?:plan|work|review|framework|strategy))\b", re.I)
+_SENTENCE_END = re.compile(r"[.!?](?:\s+|$)(?=[A-Z\"“(]|$)")
+_LEADING_AND = re.compile(r"^(?:and|or)\b\s*|^and(?=(?:make|ensure|take|put|develop|review|improve|design|establish|identify|assign|begin|engage|provide|consider|introduce|use|set)\b)", re.I)
+_TRAILING = re.compile(r"(?:[\s;,.]|\band\b|\bor\b)+$", re.I)
+
+
+@dataclass
+class _State:
+    recs: list[str] = field(default_factory=list)
+    mode: str = "open"  # open | numbered | detail
+    lead_in: bool = False  # the previous paragraph was a bare lead-in ("… should:")
+
+
+def clean_rec(text: str) -> str:
+    """A recommendation's text as compared: no bullet marks, no trailing ``;``/``and``/``.``, single spaces."""
+    text = re.sub(rf"[{_BULLET_CHARS}]", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = _LEADING_AND.sub("", text).strip()
+    return _TRAILING.sub("", text).strip()
+
+
+def split_recommendations(head: str, expect_comments: bool = False) -> tuple[list[str], list[str]]:
+    """Return the recommendations in ``head`` and, when ``expect_comments`` (a page with no dates),
+    the paragraphs after the recommendation text, which are undated comments."""
+    paragraphs = _paragraphs(head)
+    start = _first_rec_paragraph(paragraphs)
+    state = _State()
+    for i in range(start, len(paragraphs)):
+        para = paragraphs[i]
+        if expect_comments and state.recs and _is_comment(para, state):
+            return _finish(state), paragraphs[i:]
+        _take(para, state)
+    return _finish(state), []
+
+
+def _finish(state: _State) -> list[str]:
+    return [t for t in (clean_rec(r) for r in state.recs) if t]
+
+
+def _paragraphs(head: str) -> list[str]:
+    raw = re.split(r"\n[ \t]*\n", head)
+    out = []
+    for p in raw:
+        p = p.strip()
+        if not p or _URL.match(p):
+            continue
+        out.append(p)
+    return out
+
+
+def _first_rec_paragraph(paragraphs: list[str]) -> int:
+    """Skip context: headings, the cause of concern, and anything before a "Recommendation(s)" heading."""
+    after_heading = None
+    for i, p in enumerate(paragraphs):
+        if re.match(r"^(?:national |force )?recommendations?(?:\s+\d+)?\s*:?\s*$", p, re.I):
+            after_heading = i + 1
+        elif _INLINE_LABEL.match(p) and not _CONCERN_LABEL.match(p):
+            after_heading = i
+    if after_heading is not None:
+        return after_heading
+    for i, p in enumerate(paragraphs):
+        if _is_heading(p) or _CONCERN_LABEL.match(p):
+            continue
+        if i > 0 and _is_concern_heading(paragraphs[i - 1]):
+            continue
+        if _DIRECTIVE.search(p) or _NUMBERED.match(p) or p.rstrip().endswith(":"):
+            return i
+    return 0
+
+
+def _is_heading(p: str) -> bool:
+    return bool(_HEADING.match(p)) or ("\n" not in p and len(p) < 80 and not re.search(r"[.:;]$", p)
+                                        and not _DIRECTIVE.search(p))
+
+
+def _is_concern_heading(p: str) -> bool:
+    return bool(re.match(r"^(?:causes? of concern|areas? for improvement)\s*:?\s*$", p, re.I))
+
+
+def _is_comment(para: str, state: _State) -> bool:
+    """On a page with no dates: does this paragraph start the comments?"""
+    if state.lead_in or _NUMBERED.match(para) or para.lstrip()[:1] in _BULLET_CHARS + "-*":
+        return False
+    if state.mode == "detail" and _ANAPHOR.match(para):
+        return False
+    return not _DIRECTIVE.search(para)
+
+
+def _take(para: str, state: _State) -> None:
+    para = _INLINE_LABEL.sub("", para)
+    if _is_heading(para) and not state.recs:
+        return
+    if _NUMBERED.match(para):
+        state.mode, state.lead_in = "numbered", False
+        state.recs.append(_NUMBERED.sub("", para, count=1))
+        return
+    if state.mode in ("numbered", "detail") and state.recs:
+        state.recs[-1] += " " + para
+        return
+    _take_open(para, state)
+
+
+def _take_open(para: str, state: _State) -> None:
+    stem, items = _items(para)
+    if state.lead_in and stem.strip() == "" and items:
+        state.recs.extend(items)
+    elif state.lead_in and not items and state.recs is not None and _looks_itemised(para):
+        state.recs.extend(_semicolon_items(para))
+    elif items and _is_lead_in(stem) and not (state.recs and _ANAPHOR.match(stem)):
+        state.recs.extend(items)
+    elif items or (state.recs and _ANAPHOR.match(para)):
+        _append_detail(para, state)
+    elif para.rstrip().endswith(":"):
+        if state.recs and _ANAPHOR.match(para):
+            _append_detail(para, state)
+        elif _has_complete_sentence(para):
+            state.recs.append(para)
+            state.mode = "detail"
+        else:
+            state.lead_in = True
+        return
+    else:
+        state.recs.append(para)
+    state.lead_in = False
+
+
+def _append_detail(para: str, state: _State) -> None:
+    if state.recs:
+        state.recs[-1] += " " + para
+    else:
+        state.recs.append(para)
+    state.mode = "detail"
+
+
+def _items(para: str) -> tuple[str, list[str]]:
+    """Split a paragraph into its stem and bullet items; with no bullets, semicolon items after a colon."""
+    parts = _BULLET.split(para)
+    if len(parts) > 1:
+        items = [p for p in (x.strip() for x in parts[1:]) if clean_rec(p)]
+        return parts[0], items
+    colon = para.find(":")
+    if colon > 0 and para.count(";") >= 1:
+        stem, rest = para[: colon + 1], para[colon + 1 :]
+        return stem, _semicolon_items(rest)
+    return para, []
+
+
+def _semicolon_items(text: str) -> list[str]:
+    return [p for p in (x.strip() for x in re.split(r";", text)) if clean_rec(p)]
+
+
+def _looks_itemised(para: str) -> bool:
+    return para.count(";") >= 1 and not _has_complete_sentence(para.rstrip(". "))
+
+
+def _is_lead_in(stem: str) -> bool:
+    """A stem that is one sentence ending in a colon ("The force should immediately take steps to:")."""
+    stem = stem.strip()
+    return (stem == "" or stem.endswith(":")) and not _has_complete_sentence(stem)
+
+
+def _has_complete_sentence(text: str) -> bool:
+    """Whether a sentence ends before the final clause (abbreviations aside)."""
+    body = text.rstrip().rstrip(":")
+    return any(not _abbreviation_before(body, m.start()) for m in _SENTENCE_END.finditer(body))
+
+
+def _abbreviation_before(text: str, dot: int) -> bool:
+    word = re.search(r"(\S+)$", text[:dot + 1])
+    return bool(word and re.match(r"^(?:[A-Z][a-z]{0,3}|[a-z]\.[a-z]|No|inc|etc|St)\.$", word.group(1)))

@@ -1,0 +1,81 @@
+"""Turn records into text for people: the outline of a page, tagged or not."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterable
+
+from .records import Page, RecStatus, Segment
+
+WIDTH = 100
+_STATUS_MARK = {"evidenced": "ok ", "concern": "GAP", "planned-only": "GAP", "no-activity": "GAP"}
+
+
+def page_json(page: Page) -> str:
+    return json.dumps(page.to_dict(), ensure_ascii=False)
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=" " * (len(indent) + 2))
+
+
+def page_outline(page: Page) -> str:
+    """A readable outline: title, numbered recommendations, the timeline and each comment's segments."""
+    lines = [page.title or f"(untitled page {page.id})", f"id: {page.id}    force: {page.force or 'unknown'}", ""]
+    lines.extend(_status_lines(page) if page.status else _rec_lines(page))
+    lines += ["", "Timeline:"]
+    by_entry: dict[int, list[tuple[int, Segment]]] = {}
+    for i, seg in enumerate(page.segments):
+        by_entry.setdefault(seg.entry, []).append((i, seg))
+    for i, entry in enumerate(page.timeline):
+        date = entry.date or "undated"
+        if entry.comment is None:
+            lines.append(f"  [{i}] {date}  status: {entry.status}")
+            continue
+        lines.append(f"  [{i}] {date}  comment:")
+        lines.extend(_segment_line(n, seg) for n, seg in by_entry.get(i, []))
+    lines.extend(f"warning: {w}" for w in page.warnings)
+    return "\n".join(lines)
+
+
+def _rec_lines(page: Page) -> list[str]:
+    lines = [f"Recommendations ({len(page.recommendations)}):"]
+    lines.extend(_wrap(r.text, f"  {r.n}. ") for r in page.recommendations)
+    return lines
+
+
+def _status_lines(page: Page) -> list[str]:
+    gaps = sum(1 for s in page.status if s.is_gap)
+    lines = [f"Recommendations ({len(page.recommendations)}, {gaps} flagged):"]
+    texts = {r.n: r.text for r in page.recommendations}
+    for st in page.status:
+        lines.append(_wrap(texts.get(st.n, ""), f"  {_STATUS_MARK[st.status]} {st.n}. "))
+        lines.append(f"        status: {st.status.upper() if st.is_gap else st.status} — {_reason(st, page)}")
+    return lines
+
+
+def _reason(st: RecStatus, page: Page) -> str:
+    cited = ", ".join(f"#{i}" for i in st.evidence) or "no segment"
+    return f"{st.reason} (evidence: {cited})" if st.reason else f"evidence: {cited}"
+
+
+def _segment_line(n: int, seg: Segment) -> str:
+    if seg.kind is None:
+        return _wrap(seg.text, f"      #{n} ")
+    recs = ",".join(map(str, seg.recs)) or "-"
+    strands = ",".join(seg.strands) or "-"
+    conf = ""
+    if seg.scores:
+        conf = f" p={seg.scores.get('kind', {}).get(seg.kind, 0):.2f}"
+    flag = "  ?review" if seg.needs_review else ""
+    head = f"      #{n} [{seg.kind} | recs {recs} | {strands}{conf}]{flag}"
+    body = [head, _wrap(seg.text, "          ")]
+    if seg.explanation:
+        body.append("          why: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in seg.explanation.items()))
+    return "\n".join(body)
+
+
+def outlines(pages: Iterable[Page]) -> Iterable[str]:
+    for page in pages:
+        yield page_outline(page)

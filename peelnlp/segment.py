@@ -1,0 +1,89 @@
+"""The spaCy pipeline that cuts progress comments into action segments.
+
+``make_nlp()`` is ``spacy.blank("en")`` with a tokenizer that splits at bullet marks, plus the
+registered ``peel_segmenter`` component, which marks a sentence start at every cut of
+:func:`peelnlp.boundaries.segment_spans`. The result is an ordinary ``nlp``: ``nlp.pipe`` with
+``n_process`` works, and ``doc.sents`` are the segments. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import compile_infix_regex
+
+from .boundaries import BULLETS, segment_spans
+from .records import Page, Segment
+
+if not Doc.has_extension("segment_spans"):
+    Doc.set_extension("segment_spans", default=None)
+
+
+@Language.component("peel_segmenter")
+def peel_segmenter(doc: Doc) -> Doc:
+    """Mark each segment's first token as a sentence start; keep exact character spans on the doc."""
+    spans = segment_spans(doc.text)
+    starts = {start for start, _ in spans}
+    for token in doc:
+        token.is_sent_start = token.i == 0 or token.idx in starts
+    doc._.segment_spans = spans
+    return doc
+
+
+def make_nlp() -> Language:
+    """A blank English pipeline that tokenizes around bullets and semicolons, then segments."""
+    nlp = spacy.blank("en")
+    infixes = [*nlp.Defaults.infixes, rf"[{BULLETS};:]", r"(?<=[a-z])\.(?=[A-Z])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    nlp.add_pipe("peel_segmenter")
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def shared_nlp() -> Language:
+    return make_nlp()
+
+
+def comment_segments(doc: Doc, entry: int) -> list[Segment]:
+    spans = doc._.segment_spans
+    if spans is None:
+        spans = segment_spans(doc.text)
+    return [Segment(entry=entry, start=a, end=b, text=doc.text[a:b]) for a, b in spans]
+
+
+def segment_pages(
+    pages: Iterable[Page], nlp: Language | None = None, pages_per_batch: int = 64, n_process: int = 1
+) -> Iterator[Page]:
+    """Add the segments of every comment to each page, streaming the comments of many pages
+    through one ``nlp.pipe`` call per batch of pages."""
+    nlp = nlp or shared_nlp()
+    for chunk in _chunks(pages, pages_per_batch):
+        texts = [(i, entry, text) for i, page in enumerate(chunk) for entry, text in page.comments()]
+        docs = nlp.pipe((text for _, _, text in texts), batch_size=128, n_process=n_process)
+        found: dict[int, list[Segment]] = {i: [] for i in range(len(chunk))}
+        for (i, entry, _), doc in zip(texts, docs):
+            found[i].extend(comment_segments(doc, entry))
+        for i, page in enumerate(chunk):
+            yield dataclasses.replace(page, segments=tuple(found[i]))
+
+
+def _chunks(items: Iterable[Page], size: int) -> Iterator[list[Page]]:
+    chunk: list[Page] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def segment_text(text: str) -> list[tuple[int, int, str]]:
+    """Segments of one comment as ``(start, end, text)``: the library call for a single comment."""
+    doc = shared_nlp()(text)
+    return [(s.start, s.end, s.text) for s in comment_segments(doc, 0)]
