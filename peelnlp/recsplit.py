@@ -65,13 +65,13 @@ def _finish(state: _State) -> list[str]:
 
 
 def _paragraphs(head: str) -> list[str]:
-    raw = re.split(r"\n[ \t]*\n", head)
+    """Blank-line paragraphs; numbered items on consecutive lines count as paragraphs of their own."""
     out = []
-    for p in raw:
-        p = p.strip()
-        if not p or _URL.match(p):
-            continue
-        out.append(p)
+    for block in re.split(r"\n[ \t]*\n", head):
+        for p in re.split(r"\n(?=[ \t]*(?:\d{1,2}[.)]|\(\d{1,2}\))[ \t]*[A-Za-z])", block):
+            p = p.strip()
+            if p and not _URL.match(p):
+                out.append(p)
     return out
 
 
@@ -110,7 +110,13 @@ def _is_comment(para: str, state: _State) -> bool:
         return False
     if state.mode == "detail" and _ANAPHOR.match(para):
         return False
-    return not _DIRECTIVE.search(para)
+    directive = _DIRECTIVE.search(para)
+    if directive is None:
+        return True
+    if state.mode == "detail":
+        return False  # context that qualifies a detailed recommendation ("…each plan should cover")
+    report = re.search(r"\b(?:has|have|had|was|were|is now|are now)\b", para)
+    return bool(report and report.start() < directive.start())
 
 
 def _take(para: str, state: _State) -> None:
