@@ -77,3 +77,28 @@ def _through(items: Iterable[Page | Failure], stage) -> Iterator[Page | Failure]
         position += 1
     for _, failure in failures:
         yield failure
+
+
+def comment_page(recommendations: str, comment: str, page_id: str = "comment") -> Page:
+    """A page made of a list of recommendations (one per line or bullet) and one undated comment."""
+    import re
+
+    from .errors import InputError
+    from .records import Entry, Recommendation
+    from .recsplit import clean_rec
+
+    items = [clean_rec(line) for line in re.split(r"\n|[•◦▪●]", recommendations)]
+    items = [item for item in items if item]
+    if not items:
+        raise InputError("the recommendations file is empty; expected one recommendation per line or bullet")
+    if not comment.strip():
+        raise InputError("the comment is empty; pass its text with --comment TEXT or --comment - for stdin")
+    return Page(id=page_id, title=None, force=None,
+                recommendations=tuple(Recommendation(i, t) for i, t in enumerate(items, start=1)),
+                timeline=(Entry(date=None, comment=comment.strip()),))
+
+
+def tag_comment(tagger: Tagger, recommendations: str, comment: str, explain: bool = False) -> Page:
+    from .segment import segment_pages
+
+    return next(tagger.tag_pages(segment_pages([comment_page(recommendations, comment)]), explain=explain))

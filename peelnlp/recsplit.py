@@ -18,12 +18,12 @@ _HEADING = re.compile(
 _INLINE_LABEL = re.compile(r"^(?:recommendations?(?:\s+\d+)?|areas? for improvement)\s*:\s*", re.I)
 _CONCERN_LABEL = re.compile(r"^causes? of concern\s*[:\-–]\s*\S", re.I)
 _URL = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")
-_DIRECTIVE = re.compile(r"\b(?:should|must|recommends?|we expect|are expected to|is expected to)\b", re.I)
+_DIRECTIVE = re.compile(r"\b(?:should|must|recommends?|we expect)\b", re.I)
 _NUMBERED = re.compile(r"^\s*(?:\d{1,2}[.)]|\(\d{1,2}\))\s*(?=\S)")
 _BULLET_CHARS = "•◦▪●○■·"
 _BULLET = re.compile(
     rf"[{_BULLET_CHARS}]|(?:(?<=\n)|^)[ \t]*[-*–][ \t]+|(?<=[:;])[ \t]*[-–](?=[A-Za-z])"
-    r"|(?<=\band)[-–](?=[a-z])|(?:(?<=\n)|^|(?<=[:;]))[ \t]*\([a-z]\)[ \t]+"
+    r"|(?<=\band)[-–](?=[a-z])|(?:(?<=\n)|^|(?<=[:;])|(?<=\band))[ \t]*\([a-z]\)[ \t]+"
 )
 _ANAPHOR = re.compile(r"^(?:this|these|it|they|the (?:plan|work|review|framework|strategy))\b", re.I)
 _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)(?=[A-Z\"“(]|$)")
@@ -41,6 +41,7 @@ class _State:
 def clean_rec(text: str) -> str:
     """A recommendation's text as compared: no bullet marks, no trailing ``;``/``and``/``.``, single spaces."""
     text = re.sub(rf"[{_BULLET_CHARS}]", " ", text)
+    text = re.sub(r"(?m)(?:^|(?<=[:;]))[ \t]*(?:[-*–]|\d{1,2}[.)]|\([a-z0-9]{1,2}\))[ \t]+", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
     text = _LEADING_AND.sub("", text).strip()
     return _TRAILING.sub("", text).strip()
@@ -88,11 +89,16 @@ def _first_rec_paragraph(paragraphs: list[str]) -> int:
     for i, p in enumerate(paragraphs):
         if _is_heading(p) or _CONCERN_LABEL.match(p):
             continue
-        if i > 0 and _is_concern_heading(paragraphs[i - 1]):
+        if i > 0 and _is_concern_heading(paragraphs[i - 1]) and _is_context(i, paragraphs):
             continue
         if _DIRECTIVE.search(p) or _NUMBERED.match(p) or p.rstrip().endswith(":"):
             return i
     return 0
+
+
+def _is_context(i: int, paragraphs: list[str]) -> bool:
+    """The paragraph after a "Cause of concern" heading is the finding, unless it is the only directive."""
+    return not _DIRECTIVE.search(paragraphs[i]) or any(_DIRECTIVE.search(p) for p in paragraphs[i + 1:])
 
 
 def _is_heading(p: str) -> bool:

@@ -79,3 +79,33 @@ def _segment_line(n: int, seg: Segment) -> str:
 def outlines(pages: Iterable[Page]) -> Iterable[str]:
     for page in pages:
         yield page_outline(page)
+
+
+def stats_table(stats: dict) -> str:
+    """The corpus statistics as markdown tables (they paste into the datasheet)."""
+    lines = [f"pages {stats['pages']} · segments {stats['segments']} · recommendations {stats['recommendations']} · "
+             f"SOC pages {stats['soc_pages']} ({stats['soc_share']:.0%}) · pages with 3+ recommendations "
+             f"{stats['pages_with_3plus_recs']}", ""]
+    for title in ("kinds", "strands", "statuses", "recs_per_page", "links_on_3plus_pages", "themes"):
+        lines += [f"| {title} | count |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in stats[title].items()]
+        lines.append("")
+    lines += ["| kind × strand | count |", "|---|---:|"]
+    lines += [f"| {k} | {v} |" for k, v in stats["kind_x_strand"].items()]
+    return "\n".join(lines)
+
+
+def train_summary(metrics: dict, thresholds: dict) -> str:
+    """Cross-validated metrics of a training run, per label."""
+    lines = ["cross-validated (grouped by page):", "", "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    for group in ("kind", "strands"):
+        for label, m in metrics[group].items():
+            lines.append(f"| {group}:{label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    link, gaps = metrics["link_multi"], metrics["gaps"]
+    lines.append(f"| recs (multi-rec pages) | {link['precision']:.3f} | {link['recall']:.3f} | {link['f1']:.3f} | |")
+    lines.append(f"| flagged gaps | {gaps['precision']:.3f} | {gaps['recall']:.3f} | {gaps['f1']:.3f} | |")
+    lines += ["", f"kind macro-F1 {metrics['kind_macro_f1']:.3f} · kind accuracy {metrics['kind_accuracy']:.3f} · "
+              f"strand micro-F1 {metrics['strand_micro_f1']:.3f}",
+              "thresholds: " + ", ".join(f"{k} {v}" for k, v in thresholds["strands"].items())
+              + f", link {thresholds['link']}, link_min {thresholds['link_min']}"]
+    return "\n".join(lines)

@@ -1,0 +1,320 @@
+"""Flagged gaps across many tagged pages: list, filter, sort and summarise them.
+
+A *gap* is a recommendation whose status is not ``evidenced`` (see :mod:`peelnlp.gaps`). This
+module turns tagged page records (from a results database or a JSON Lines file) into gap rows a
+reviewer can read, plus a summary: counts by status and by force, and 4P coverage, the number of
+recommendations with evidenced activity (an action or verified segment addressing them) in each
+strand. Pure computation and formatting into strings; nothing is printed here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import textwrap
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, ResultsError
+from .gaps import page_status
+from .records import EVIDENCE_KINDS, KINDS, STATUSES, STRANDS, Page, RecStatus, Segment
+
+SORT_KEYS = ("page", "force", "status", "date", "confidence")
+GAP_STATUSES = tuple(s for s in STATUSES if s != "evidenced")
+UNKNOWN_FORCE = "unknown force"
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def load_pages(path: Path) -> Iterator[Page]:
+    """Tagged pages from a results database or a JSON Lines file of page records."""
+    from .results import load_pages as load_results
+
+    try:
+        for page in load_results(Path(path)):
+            yield _with_status(page)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResultsError(f"{path}: holds a record that is not a tagged page record ({exc!r}); "
+                           "expected the output of `peelnlp score` or `peelnlp tag --format json`") from None
+
+
+def _with_status(page: Page) -> Page:
+    """Records that carry labels but no statuses get them computed by the guide's rule."""
+    import dataclasses
+
+    if page.segments and page.segments[0].kind is None:
+        raise ResultsError(
+            f"page {page.id} has segments without labels; expected tagged records "
+            "(from `peelnlp tag --format json` or `peelnlp score`)"
+        )
+    if not page.status and page.recommendations:
+        return dataclasses.replace(page, status=page_status(page))
+    return page
+
+
+def segment_confidence(seg: Segment) -> float:
+    """How sure the model is of a segment's labels: the lowest probability among the labels it
+    chose (kind, each rec, each strand). Records without scores were labelled by a person: 1.0."""
+    if not seg.scores:
+        return 1.0
+    probs = [seg.scores.get("kind", {}).get(seg.kind, 1.0)]
+    probs += [seg.scores.get("recs", {}).get(str(n), 1.0) for n in seg.recs]
+    probs += [seg.scores.get("strands", {}).get(s, 1.0) for s in seg.strands]
+    return float(min(probs))
+
+
+def rec_confidence(page: Page, st: RecStatus) -> float:
+    """How sure the model is of a recommendation's status.
+
+    With deciding segments, the least sure of them decides. With none (nothing addresses the
+    recommendation), the risk is a segment that does address it unseen: 1 − its highest rec score.
+    """
+    deciding = [page.segments[i] for i in st.evidence if 0 <= i < len(page.segments)]
+    if deciding:
+        return min(segment_confidence(s) for s in deciding)
+    rec_scores = [float((s.scores or {}).get("recs", {}).get(str(st.n), 0.0)) for s in page.segments]
+    return 1.0 - max(rec_scores, default=0.0)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One flagged recommendation, with what decided its status."""
+
+    page_id: str
+    title: str | None
+    force: str | None
+    n: int
+    recommendation: str
+    status: str
+    reason: str
+    evidence: tuple[str, ...]
+    evidence_index: tuple[int, ...]
+    last_comment_date: str | None
+    confidence: float
+    strands: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d.update(evidence=list(self.evidence), evidence_index=list(self.evidence_index),
+                 strands=list(self.strands), confidence=round(self.confidence, 3))
+        return d
+
+
+def addressing_strands(page: Page, n: int, kinds: Iterable[str] = KINDS) -> tuple[str, ...]:
+    """The strands carried by the segments of the given kinds that address recommendation ``n``."""
+    wanted = set(kinds)
+    found = {s for seg in page.segments if n in seg.recs and seg.kind in wanted for s in seg.strands}
+    return tuple(s for s in STRANDS if s in found)
+
+
+def page_gaps(page: Page) -> list[Gap]:
+    """The flagged recommendations of one tagged page, in recommendation order."""
+    texts = {r.n: r.text for r in page.recommendations}
+    last = page.last_comment_date()
+    return [
+        Gap(page.id, page.title, page.force, st.n, texts.get(st.n, ""), st.status, st.reason,
+            tuple(page.segments[i].text for i in st.evidence if 0 <= i < len(page.segments)),
+            st.evidence, last, rec_confidence(page, st), addressing_strands(page, st.n))
+        for st in page.status if st.is_gap
+    ]
+
+
+@dataclass(frozen=True)
+class GapFilter:
+    """What to keep. Text matches are case-insensitive substrings; dates are ISO and inclusive."""
+
+    force: str | None = None
+    status: str | None = None
+    since: str | None = None
+    until: str | None = None
+    strand: str | None = None
+    title: str | None = None
+    min_confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_choice("status", self.status, GAP_STATUSES)
+        _check_choice("strand", self.strand, STRANDS)
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and not _ISO.match(value):
+                raise InputError(f"--{name} {value!r} is not a date; expected YYYY-MM-DD, e.g. 2019-04-01")
+
+    def page_matches(self, page: Page) -> bool:
+        """The page-level filters: force, title and the last comment date."""
+        if self.force and self.force.lower() not in (page.force or UNKNOWN_FORCE).lower():
+            return False
+        if self.title and self.title.lower() not in (page.title or "").lower():
+            return False
+        return _in_range(page.last_comment_date(), self.since, self.until)
+
+    def gap_matches(self, gap: Gap) -> bool:
+        """The recommendation-level filters: status, strand and confidence."""
+        if self.status and gap.status != self.status:
+            return False
+        if self.strand and self.strand not in gap.strands:
+            return False
+        return self.min_confidence is None or gap.confidence >= self.min_confidence
+
+
+def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise InputError(f"--{name} {value!r} is not one of {', '.join(choices)}")
+
+
+def _in_range(date: str | None, since: str | None, until: str | None) -> bool:
+    if since is None and until is None:
+        return True
+    return date is not None and (since is None or date >= since) and (until is None or date <= until)
+
+
+def _page_key(page_id: str) -> tuple[int, int, str]:
+    # Numeric ids sort as numbers ("999" before "1000"); others after them, alphabetically.
+    return (0, int(page_id), "") if page_id.isdigit() else (1, 0, page_id)
+
+
+_SORTS = {
+    "page": lambda g: (_page_key(g.page_id), g.n),
+    "force": lambda g: ((g.force or UNKNOWN_FORCE).lower(), _page_key(g.page_id), g.n),
+    "status": lambda g: (STATUSES.index(g.status), _page_key(g.page_id), g.n),
+    "date": lambda g: (g.last_comment_date is None, g.last_comment_date or "", _page_key(g.page_id), g.n),
+    "confidence": lambda g: (g.confidence, _page_key(g.page_id), g.n),
+}
+
+
+def sort_gaps(gaps: Iterable[Gap], by: str = "page") -> list[Gap]:
+    """Sort by page, force, status (guide order), date (oldest first) or confidence (least sure first)."""
+    _check_choice("sort", by, SORT_KEYS)
+    return sorted(gaps, key=_SORTS[by])
+
+
+@dataclass
+class Summary:
+    """Counts over every recommendation of the pages in scope (flagged or not)."""
+
+    pages: int = 0
+    recommendations: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    by_force: dict[str, Counter] = field(default_factory=dict)
+    coverage: Counter = field(default_factory=Counter)
+    coverage_by_force: dict[str, Counter] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> int:
+        return sum(self.by_status[s] for s in GAP_STATUSES)
+
+    def add(self, page: Page) -> None:
+        force = page.force or UNKNOWN_FORCE
+        per_force = self.by_force.setdefault(force, Counter())
+        cover = self.coverage_by_force.setdefault(force, Counter())
+        self.pages += 1
+        for st in page.status:
+            self.recommendations += 1
+            self.by_status[st.status] += 1
+            per_force.update(("recommendations", st.status))
+            strands = addressing_strands(page, st.n, EVIDENCE_KINDS)
+            self.coverage.update(strands)
+            cover.update(strands)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pages": self.pages, "recommendations": self.recommendations, "flagged": self.flagged,
+            "by_status": {s: self.by_status[s] for s in STATUSES},
+            "by_force": {f: _force_counts(c) for f, c in sorted(self.by_force.items())},
+            "coverage": {s: self.coverage[s] for s in STRANDS},
+            "coverage_by_force": {f: {s: c[s] for s in STRANDS} for f, c in sorted(self.coverage_by_force.items())},
+        }
+
+
+def _force_counts(c: Counter) -> dict[str, int]:
+    flagged = sum(c[s] for s in GAP_STATUSES)
+    return {"recommendations": c["recommendations"], "flagged": flagged, **{s: c[s] for s in STATUSES}}
+
+
+@dataclass
+class GapReport:
+    gaps: list[Gap]
+    summary: Summary
+
+
+def collect(pages: Iterable[Page], filt: GapFilter = GapFilter(), sort: str = "page") -> GapReport:
+    """The gaps that pass the filter, sorted, and the summary of the pages that pass its page filters."""
+    summary, gaps = Summary(), []
+    for page in pages:
+        if not filt.page_matches(page):
+            continue
+        summary.add(page)
+        gaps.extend(g for g in page_gaps(page) if filt.gap_matches(g))
+    return GapReport(sort_gaps(gaps, sort), summary)
+
+
+def query_gaps(path: Path, filt: GapFilter = GapFilter(), sort: str = "page") -> GapReport:
+    """The one call behind ``peelnlp gaps``: load a results file and collect its gaps."""
+    _check_choice("sort", sort, SORT_KEYS)
+    return collect(load_pages(path), filt, sort)
+
+
+CSV_FIELDS = ("page_id", "title", "force", "n", "recommendation", "status", "reason", "evidence",
+              "last_comment_date", "confidence", "strands")
+
+
+def gaps_csv(gaps: Iterable[Gap]) -> str:
+    """CSV with a header row; several evidence texts or strands are joined with " | "."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for g in gaps:
+        d = g.to_dict()
+        d.update(evidence=" | ".join(g.evidence), strands=" | ".join(g.strands))
+        writer.writerow([d[k] if d[k] is not None else "" for k in CSV_FIELDS])
+    return buf.getvalue()
+
+
+def gaps_json(report: GapReport, summary_only: bool = False) -> str:
+    """A JSON array of gap objects, or the summary object alone."""
+    data: Any = report.summary.to_dict() if summary_only else [g.to_dict() for g in report.gaps]
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def gap_text(g: Gap) -> str:
+    """A few readable lines for one gap."""
+    head = (f"{g.page_id}  rec {g.n}  {g.status.upper()}  {g.force or UNKNOWN_FORCE}  "
+            f"last comment {g.last_comment_date or 'undated'}  confidence {g.confidence:.2f}")
+    lines = [head, textwrap.fill(" ".join(g.recommendation.split()), 100, initial_indent="    ", subsequent_indent="    ")]
+    # The reason quotes the first deciding segment; the lines below quote them all.
+    lines.append(f"    why: {g.reason.split(' “')[0].rstrip(':') if g.evidence else g.reason}")
+    lines += [f"    #{i}: “{_clip(t, 110)}”" for i, t in zip(g.evidence_index, g.evidence)]
+    if g.strands:
+        lines.append(f"    strands: {', '.join(g.strands)}")
+    return "\n".join(lines)
+
+
+def summary_text(s: Summary) -> str:
+    """Counts by status and by force, and 4P coverage, as aligned text."""
+    lines = [f"{s.flagged} flagged of {s.recommendations} recommendations on {s.pages} pages",
+             "by status:   " + "   ".join(f"{st} {s.by_status[st]}" for st in STATUSES), "by force:"]
+    width = max((len(f) for f in s.by_force), default=10)
+    for force, c in sorted(s.by_force.items()):
+        flagged = sum(c[x] for x in GAP_STATUSES)
+        detail = ", ".join(f"{x} {c[x]}" for x in GAP_STATUSES if c[x])
+        lines.append(f"  {force:<{width}}  {c['recommendations']:>3} recs  {flagged:>3} flagged" + (f"  ({detail})" if detail else ""))
+    lines.append(f"4P coverage (recommendations with evidenced activity in the strand, of {s.recommendations}):")
+    lines.append("  " + "   ".join(f"{st} {s.coverage[st]}" for st in STRANDS))
+    return "\n".join(lines)
+
+
+def report_text(report: GapReport, summary_only: bool = False) -> str:
+    """The text output of ``peelnlp gaps``: each gap, then the summary."""
+    parts = [] if summary_only else [gap_text(g) for g in report.gaps]
+    if not summary_only and not report.gaps:
+        parts.append("no flagged recommendations match")
+    parts.append(summary_text(report.summary))
+    return "\n\n".join(parts)

@@ -1,0 +1,179 @@
+"""Reading many pages for batch scoring: page files, directories, JSON Lines, CSV and stdin.
+
+Every page becomes a :class:`Task`: its :class:`~peelnlp.sources.Source` and a content key
+(what resuming a run compares). A bad record becomes a task carrying its error, so one bad page
+never stops a run. Files are read lazily, one record at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .sources import MAX_PAGE_BYTES, Source, decode_page, expand_paths, read_source
+
+
+@dataclass(frozen=True)
+class Task:
+    """One page to score: its source, its content key, and whether the input fixed its id."""
+
+    source: Source
+    key: str
+    fixed_id: bool = False
+
+
+def content_key(source: Source) -> str:
+    """The page's identity for resuming: SHA-256 of its name (file stem or given id) and text."""
+    body = source.text if source.text is not None else f"\0{source.path}"
+    return hashlib.sha256(f"{source.name}\0{body}".encode("utf-8", "replace")).hexdigest()
+
+
+def _task(source: Source, fixed_id: bool = False) -> Task:
+    return Task(source, content_key(source), fixed_id)
+
+
+def _failed(name: str, where: str, error: str) -> Task:
+    return _task(Source(name=name, text=None, error=error, path=where))
+
+
+def read_inputs(inputs: Iterable[str]) -> Iterator[Task]:
+    """Pages from page files, directories (``*.txt``, recursive), ``*.jsonl``, ``*.csv`` and ``-``."""
+    for item in expand_paths(inputs):
+        if isinstance(item, Source):
+            yield _task(item)
+        elif item == "-":
+            yield from _stdin_tasks()
+        elif Path(item).suffix.lower() in (".jsonl", ".ndjson"):
+            yield from _jsonl_file_tasks(Path(item))
+        elif Path(item).suffix.lower() == ".csv":
+            yield from _csv_tasks(Path(item))
+        else:
+            yield _task(read_source(Path(item)))
+
+
+def _text_task(name: str, text: str, where: str, fixed_id: bool) -> Task:
+    # Round trip through UTF-8 to drop lone surrogates that JSON allows but SQLite refuses.
+    data = text.encode("utf-8", "replace")
+    if len(data) > MAX_PAGE_BYTES:
+        return _failed(name, where, f"{where}: page text of {len(data):,} bytes is larger than any "
+                                    f"recommendation page (limit {MAX_PAGE_BYTES:,}); check the record")
+    try:
+        clean, _ = decode_page(data, where)
+    except InputError as exc:
+        return _failed(name, where, str(exc))
+    return _task(Source(name=name, text=clean, path=where), fixed_id)
+
+
+def _jsonl_task(line: bytes, where: str, fallback: str) -> Task:
+    if len(line) > MAX_PAGE_BYTES * 2:
+        return _failed(fallback, where, f"{where}: a line of {len(line):,} bytes is larger than any page record")
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        return _failed(fallback, where, f"{where}: not valid JSON ({exc}); expected one {{\"id\", \"text\"}} object per line")
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        found = sorted(record) if isinstance(record, dict) else type(record).__name__
+        return _failed(fallback, where, f"{where}: expected an object with a \"text\" string and an \"id\"; found {found}")
+    given = record.get("id")
+    has_id = given is not None and str(given) != ""
+    return _text_task(str(given) if has_id else fallback, record["text"], where, fixed_id=has_id)
+
+
+def _jsonl_tasks(lines: Iterable[bytes], label: str, stem: str) -> Iterator[Task]:
+    for lineno, line in enumerate(lines, start=1):
+        if line.strip():
+            yield _jsonl_task(line, f"{label}:{lineno}", f"{stem}-{lineno}")
+
+
+def _jsonl_file_tasks(path: Path) -> Iterator[Task]:
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        yield _failed(path.stem, str(path), f"{path}: cannot read ({exc.strerror or exc})")
+        return
+    with fh:
+        yield from _jsonl_tasks(fh, str(path), path.stem)
+
+
+def _csv_tasks(path: Path) -> Iterator[Task]:
+    # Pages are longer than the csv module's default field limit (128 KiB); size is checked per page.
+    csv.field_size_limit(MAX_PAGE_BYTES * 2)
+    line = 0
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if "text" not in (reader.fieldnames or ()):
+                yield _failed(path.stem, str(path), f"{path}: expected a header row with id,text columns; "
+                                                    f"found {reader.fieldnames or 'no header'}")
+                return
+            for row in reader:
+                line = reader.line_num
+                yield _csv_row_task(row, f"{path}:{line}", f"{path.stem}-{line}")
+    except csv.Error as exc:
+        yield _failed(path.stem, f"{path}:{line + 1}", f"{path}:{line + 1}: unreadable CSV ({exc}); rows after it were not read")
+    except OSError as exc:
+        yield _failed(path.stem, str(path), f"{path}: cannot read ({exc.strerror or exc})")
+
+
+def _csv_row_task(row: dict[str, Any], where: str, fallback: str) -> Task:
+    text, given = row.get("text"), (row.get("id") or "").strip()
+    if not isinstance(text, str):
+        return _failed(given or fallback, where, f"{where}: the row has no text column value; expected id,text")
+    return _text_task(given or fallback, text, where, fixed_id=bool(given))
+
+
+def _stdin_tasks() -> Iterator[Task]:
+    """``-``: JSON Lines when the first non-blank line starts with ``{``, else one page."""
+    stream = sys.stdin.buffer
+    head = b""
+    first = stream.readline(MAX_PAGE_BYTES + 1)
+    while first and not first.strip():
+        head, first = head + first, stream.readline(MAX_PAGE_BYTES + 1)
+    if first.lstrip().startswith(b"{"):
+        yield from _jsonl_tasks(itertools.chain([head, first], stream), "stdin", "stdin")
+        return
+    data = head + first + stream.read(MAX_PAGE_BYTES + 1 - len(head + first))
+    if len(data) > MAX_PAGE_BYTES:
+        yield _failed("stdin", "stdin", f"stdin: more than {MAX_PAGE_BYTES:,} bytes; pass pages as files or JSON Lines")
+        return
+    try:
+        text, warning = decode_page(data, "stdin")
+    except InputError as exc:
+        yield _failed("stdin", "stdin", str(exc))
+        return
+    yield _task(Source(name="stdin", text=text, warning=warning, path="stdin"))
+
+
+def count_pages(inputs: Sequence[str]) -> int | None:
+    """How many pages the inputs hold (for a progress bar); None when stdin makes it unknowable."""
+    total = 0
+    for item in expand_paths(inputs):
+        if item == "-":
+            return None
+        suffix = Path(item).suffix.lower() if isinstance(item, (str, Path)) else ""
+        if suffix in (".jsonl", ".ndjson", ".csv"):
+            total += _count_records(Path(item), suffix == ".csv")
+        else:
+            total += 1
+    return total
+
+
+def _count_records(path: Path, is_csv: bool) -> int:
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+            if is_csv:
+                csv.field_size_limit(MAX_PAGE_BYTES * 2)
+                return max(sum(1 for _ in csv.reader(fh)) - 1, 0)
+            return sum(1 for line in fh if line.strip())
+    except (OSError, csv.Error):
+        return 1
+
+

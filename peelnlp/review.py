@@ -1,0 +1,330 @@
+"""The review loop: a person checks the labels behind flagged gaps, one segment at a time.
+
+The queue holds the segments that decide a flagged recommendation's status (or, when nothing
+addresses it, the segment likeliest to), and every segment the model marked ``needs_review``;
+the least certain come first. For each the loop shows the segment inside its comment, the page's
+numbered recommendations and the predicted labels with their probabilities, and reads single
+keys. Keys come from an injected reader (a function returning the next key, ``""`` at the end),
+so scripted key sequences drive it in tests; output goes through an injected writer. Every
+decision is stored the moment it is made (:mod:`peelnlp.reviewstore`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TextIO
+
+from .gapquery import load_pages, rec_confidence, segment_confidence
+from .records import Page, Segment
+from .reviewstore import DecisionStore, Labels, SegmentKey, segment_key
+
+KeyReader = Callable[[], str]
+Writer = Callable[[str], None]
+
+KIND_KEYS = {"a": "action", "p": "plan", "v": "verified", "c": "concern", "o": "oversight", "x": "other"}
+STRAND_KEYS = {"1": "pursue", "2": "prevent", "3": "protect", "4": "prepare"}
+ENTER, ESC, QUIT = frozenset("\r\n"), "\x1b", frozenset({"q", "", "\x03", "\x04"})
+BACKSPACE = frozenset({"\x7f", "\b"})
+HELP = "[a] accept  [k] kind  [r] recs  [s] strands  [n] skip  [u] undo  [q] quit"
+WIDTH = 100
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One segment to review, why it is in the queue, and how sure the model was."""
+
+    page: Page
+    index: int
+    why: tuple[str, ...]
+    confidence: float
+
+    @property
+    def segment(self) -> Segment:
+        return self.page.segments[self.index]
+
+
+def _likeliest(page: Page, n: int) -> int | None:
+    """The segment with the highest probability of addressing recommendation ``n``, if scored."""
+    scored = [(float((s.scores or {}).get("recs", {}).get(str(n), 0.0)), i) for i, s in enumerate(page.segments)]
+    best = max(scored, default=(0.0, -1))
+    return best[1] if best[0] > 0 else None
+
+
+def _page_reasons(page: Page) -> dict[int, tuple[list[str], float]]:
+    reasons: dict[int, tuple[list[str], float]] = {}
+
+    def add(i: int, why: str, conf: float) -> None:
+        whys, c = reasons.get(i, ([], 1.0))
+        reasons[i] = (whys + [why], min(c, conf))
+
+    for i, seg in enumerate(page.segments):
+        if seg.needs_review:
+            add(i, "model unsure", segment_confidence(seg))
+    for st in (s for s in page.status if s.is_gap):
+        for i in st.evidence:
+            add(i, f"decides rec {st.n} ({st.status})", segment_confidence(page.segments[i]))
+        if not st.evidence and (i := _likeliest(page, st.n)) is not None:
+            add(i, f"likeliest to address rec {st.n} ({st.status})", rec_confidence(page, st))
+    return reasons
+
+
+def review_queue(pages: Iterable[Page], decided: Iterable[SegmentKey] = ()) -> list[ReviewItem]:
+    """Segments behind flagged gaps and segments needing review, least certain first, skipping
+    those already decided."""
+    done, ranked = set(decided), []
+    for order, page in enumerate(pages):
+        for index, (whys, conf) in _page_reasons(page).items():
+            if segment_key(page.id, page.segments[index]) not in done:
+                ranked.append((conf, order, index, ReviewItem(page, index, tuple(whys), conf)))
+    ranked.sort(key=lambda t: t[:3])
+    return [t[3] for t in ranked]
+
+
+def _paragraphs(text: str, indent: str = "  ") -> str:
+    return "\n\n".join(textwrap.fill(" ".join(p.split()), WIDTH, initial_indent=indent, subsequent_indent=indent)
+                       for p in text.split("\n\n") if p.strip())
+
+
+def highlighted(comment: str, seg: Segment, color: bool, context: int = 400) -> str:
+    """The comment around the segment, the segment between »…« (and in reverse video with colour)."""
+    a, b = max(0, seg.start - context), min(len(comment), seg.end + context)
+    a = comment.find(" ", a) + 1 if a else 0  # start and end on word boundaries
+    b = len(comment) if b == len(comment) else max(comment.rfind(" ", seg.end, b), seg.end)
+    # Wrap with placeholder characters, then put the markers in, so colour codes never count as width.
+    text = _paragraphs(comment[a:seg.start] + "\x01" + comment[seg.start:seg.end] + "\x02" + comment[seg.end:b])
+    on, off = ("\x1b[1;7m»", "«\x1b[0m") if color else ("»", "«")
+    return ("  …" if a else "") + text.replace("\x01", on).replace("\x02", off) + ("…" if b < len(comment) else "")
+
+
+def _probs(scores: dict[str, float], chosen: Iterable[str]) -> str:
+    return ", ".join(f"{c} ({scores[c]:.2f})" if c in scores else c for c in chosen) or "none"
+
+
+def predicted_line(seg: Segment) -> str:
+    """The model's labels with their probabilities, and the runner-up kind."""
+    scores = seg.scores or {}
+    kinds = sorted(scores.get("kind", {}).items(), key=lambda kv: -kv[1])
+    runner = next((f"; next {k} {p:.2f}" for k, p in kinds if k != seg.kind), "")
+    kind = f"{seg.kind} ({scores['kind'][seg.kind]:.2f}{runner})" if seg.kind in scores.get("kind", {}) else seg.kind
+    return (f"predicted: kind {kind} · recs {_probs(scores.get('recs', {}), map(str, seg.recs))} · "
+            f"strands {_probs(scores.get('strands', {}), seg.strands)}")
+
+
+def render_item(item: ReviewItem, pos: int, total: int, labels: Labels, color: bool = False) -> str:
+    """Everything the reviewer needs for one segment."""
+    page, seg = item.page, item.segment
+    entry = page.timeline[seg.entry]
+    status = {s.n: s.status for s in page.status}
+    lines = ["─" * WIDTH, f"[{pos + 1}/{total}]  page {page.id} · {page.force or 'unknown force'} · "
+             f"segment #{item.index} · confidence {item.confidence:.2f}", f"why: {'; '.join(item.why)}",
+             page.title or f"(untitled page {page.id})", "", "Recommendations:"]
+    for r in page.recommendations:
+        head = f"  {r.n}. [{status.get(r.n, '?')}] "
+        lines.append(textwrap.fill(" ".join(r.text.split()), WIDTH, initial_indent=head, subsequent_indent=" " * 6))
+    lines += ["", f"Comment of {entry.date or 'unknown date'}:", highlighted(entry.comment or "", seg, color), "",
+              predicted_line(seg)]
+    if labels != Labels.of(seg):
+        lines.append(f"now:       {labels.describe()}  (saved)")
+    lines.append(HELP)
+    return "\n".join(lines)
+
+
+@dataclass
+class ReviewOutcome:
+    """What a session did: decisions saved (net of undo), items skipped, items left."""
+
+    queued: int = 0
+    accepted: int = 0
+    corrected: int = 0
+    skipped: int = 0
+    remaining: int = 0
+    store: Path | None = None
+
+
+class ReviewSession:
+    """The key loop over a queue. Edits save at once; ``a`` confirms and moves on."""
+
+    def __init__(self, items: list[ReviewItem], store: DecisionStore, read_key: KeyReader, write: Writer,
+                 color: bool = False) -> None:
+        self.items, self.store, self.read_key, self.write, self.color = items, store, read_key, write, color
+        self.pos = 0
+        self.saved: dict[int, Labels] = {}
+        self.history: list[tuple[int, int, Labels | None]] = []  # (item, decision id, labels saved before)
+        self.skipped: set[int] = set()
+
+    @property
+    def item(self) -> ReviewItem:
+        return self.items[self.pos]
+
+    def labels(self) -> Labels:
+        return self.saved.get(self.pos) or Labels.of(self.item.segment)
+
+    def run(self) -> ReviewOutcome:
+        shown = -1
+        while self.pos < len(self.items):
+            if shown != self.pos:
+                self.write(render_item(self.item, self.pos, len(self.items), self.labels(), self.color) + "\n")
+                shown = self.pos
+            key = self.read_key()
+            if key in QUIT:
+                break
+            self.handle(key)
+        if self.pos >= len(self.items):
+            self.write("review queue done\n")
+        return self.outcome()
+
+    def handle(self, key: str) -> None:
+        actions = {"a": self.accept, "k": self.change_kind, "r": self.change_recs, "s": self.change_strands,
+                   "n": self.skip, "u": self.undo}
+        if key in actions:
+            actions[key]()
+        elif key not in ENTER and key != " ":
+            self.write(f"unknown key {key!r}; {HELP}\n")
+
+    def save(self, labels: Labels) -> None:
+        decision = self.store.record(self.item.page, self.item.index, labels)
+        self.history.append((self.pos, decision, self.saved.get(self.pos)))
+        self.saved[self.pos] = labels
+        self.skipped.discard(self.pos)
+
+    def change(self, labels: Labels) -> None:
+        if labels != self.labels():
+            self.save(labels)
+        self.write(f"now: {labels.describe()}  (saved)\n")
+
+    def accept(self) -> None:
+        if self.saved.get(self.pos) != self.labels():
+            self.save(self.labels())
+        self.pos += 1
+
+    def skip(self) -> None:
+        self.skipped.add(self.pos)
+        self.pos += 1
+
+    def undo(self) -> None:
+        if not self.history:
+            self.write("nothing to undo\n")
+            return
+        pos, decision, before = self.history.pop()
+        self.store.undo(decision)
+        if before is None:
+            self.saved.pop(pos, None)
+        else:
+            self.saved[pos] = before
+        self.write(f"undone: decision on item {pos + 1}\n")
+        self.pos = pos
+        self.write(render_item(self.item, self.pos, len(self.items), self.labels(), self.color) + "\n")
+
+    def change_kind(self) -> None:
+        self.write("kind? " + "  ".join(f"[{k}] {v}" for k, v in KIND_KEYS.items()) + "  (other key: cancel)\n")
+        key = self._key_skipping_spaces()
+        if key in KIND_KEYS:
+            self.change(replace(self.labels(), kind=KIND_KEYS[key]))
+        else:
+            self.write("kind unchanged\n")
+
+    def change_recs(self) -> None:
+        n = len(self.item.page.recommendations)
+        self.write(f"recs? numbers 1-{n} separated by spaces, 0 for none, Enter to finish, Esc to cancel: ")
+        text = self._typed_line()
+        numbers = text.replace(",", " ").split() if text is not None else []
+        if not numbers or any(not x.isdigit() or int(x) > n for x in numbers):
+            self.write("\nrecs unchanged" + (f" (expected numbers from 1 to {n})" if numbers else "") + "\n")
+            return
+        recs = tuple(sorted({int(x) for x in numbers} - {0}))
+        self.write("\n")
+        self.change(replace(self.labels(), recs=recs))
+
+    def _typed_line(self) -> str | None:
+        """Keys up to Enter (None on Esc or end of input); backspace deletes."""
+        buf = ""
+        while (key := self.read_key()) not in ENTER:
+            if key in QUIT - {"q"} or key == ESC:
+                return None
+            buf = buf[:-1] if key in BACKSPACE else buf + key if key.isdigit() or key in " ," else buf
+        return buf
+
+    def change_strands(self) -> None:
+        chosen = set(self.labels().strands)
+        while True:
+            marks = "  ".join(f"[{k}] {'☑' if v in chosen else '☐'} {v}" for k, v in STRAND_KEYS.items())
+            self.write(f"strands (toggle, Enter to finish, Esc to cancel): {marks}\n")
+            key = self._key_skipping_spaces()
+            if key in STRAND_KEYS:
+                chosen ^= {STRAND_KEYS[key]}
+            elif key in ENTER:
+                strands = tuple(s for s in STRAND_KEYS.values() if s in chosen)
+                return self.change(replace(self.labels(), strands=strands))
+            else:
+                return self.write("strands unchanged\n")
+
+    def _key_skipping_spaces(self) -> str:
+        while (key := self.read_key()) == " ":
+            pass
+        return key
+
+    def outcome(self) -> ReviewOutcome:
+        kept = [(pos, labels) for pos, labels in self.saved.items()]
+        corrected = sum(1 for pos, labels in kept if labels != Labels.of(self.items[pos].segment))
+        return ReviewOutcome(queued=len(self.items), accepted=len(kept) - corrected, corrected=corrected,
+                             skipped=len(self.skipped), remaining=len(self.items) - len(kept) - len(self.skipped),
+                             store=self.store.path)
+
+
+def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = False) -> ReviewOutcome:
+    """Review the flagged gaps of a results file until the queue ends or the reviewer quits."""
+    store = DecisionStore(results)
+    try:
+        pages = list(load_pages(Path(results)))
+        items = review_queue(pages, store.effective())
+        write(f"{len(items)} segment(s) to review, least certain first; decisions are saved to {store.path}\n")
+        return ReviewSession(items, store, read_key, write, color).run()
+    finally:
+        store.close()
+
+
+def terminal_key_reader(stream: TextIO | None = None) -> KeyReader:
+    """Single key presses from a terminal; from anything else, the characters of each line in turn
+    (type a whole command on one line there, e.g. ``r 1 3``), then ``""`` at the end."""
+    stream = stream or sys.stdin
+    if stream.isatty():
+        try:
+            import termios  # noqa: F401  (POSIX only)
+
+            return lambda: _single_key(stream)
+        except ImportError:
+            pass
+    pending: list[str] = []
+
+    def read() -> str:
+        if not pending:
+            line = stream.readline()
+            if not line:
+                return ""
+            pending.extend(line.rstrip("\r\n") + "\n")
+        return pending.pop(0)
+
+    return read
+
+
+def _single_key(stream: TextIO) -> str:
+    """One key press in cbreak mode (no echo, no Enter needed; Ctrl-C still interrupts)."""
+    import select
+    import termios
+    import tty
+
+    fd = stream.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        key = os.read(fd, 1).decode("utf-8", errors="replace")
+        while key == ESC and select.select([fd], [], [], 0.02)[0]:
+            os.read(fd, 8)  # an arrow or function key: drop the rest of its escape sequence
+        return key
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)

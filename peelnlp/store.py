@@ -1,0 +1,130 @@
+"""Model folders: joblib files plus ``meta.json``, saved atomically, checked before unpickling.
+
+joblib (pickle) runs code when it loads a file, so a model folder is trusted only if every file's
+SHA-256 matches the one recorded in its ``meta.json``. A version mismatch only warns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .errors import ModelError
+
+if TYPE_CHECKING:
+    from .classify import Models, Tagger
+
+FORMAT_VERSION = 1
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+PARTS = ("featurizer", "kind", "strands", "linker")
+
+
+def library_versions() -> dict[str, str]:
+    import sklearn
+    import spacy
+
+    return {"peelnlp": __version__, "scikit-learn": sklearn.__version__, "spacy": spacy.__version__}
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(models: Models, meta: dict[str, Any], out_dir: Path) -> Path:
+    """Write the folder next to its final place, then swap it in, so a reader never sees half a model."""
+    import joblib
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        files = {}
+        for part in PARTS:
+            path = tmp / f"{part}.joblib"
+            joblib.dump(getattr(models, part), path, compress=3)
+            files[path.name] = sha256(path)
+        full = {**meta, "format_version": FORMAT_VERSION, "versions": library_versions(),
+                "thresholds": models.thresholds, "files": files}
+        (tmp / "meta.json").write_text(json.dumps(full, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        _swap_in(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _swap_in(tmp: Path, out_dir: Path) -> None:
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_meta(model_dir: Path) -> dict[str, Any]:
+    meta_path = Path(model_dir) / "meta.json"
+    if not meta_path.is_file():
+        raise ModelError(f"{model_dir}: no meta.json; expected a model folder made by `peelnlp train`")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{meta_path}: unreadable ({exc}); retrain with `peelnlp train`") from None
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{model_dir}: model format {meta.get('format_version')!r}, this peelnlp reads format "
+                         f"{FORMAT_VERSION}; retrain with `peelnlp train`")
+    return meta
+
+
+def verify_files(model_dir: Path, meta: dict[str, Any]) -> None:
+    """Refuse the folder unless every part is present and has the recorded SHA-256."""
+    files = meta.get("files", {})
+    for part in PARTS:
+        name = f"{part}.joblib"
+        path = Path(model_dir) / name
+        if name not in files or not path.is_file():
+            raise ModelError(f"{model_dir}: {name} is missing; the folder is incomplete, retrain with `peelnlp train`")
+        if sha256(path) != files[name]:
+            raise ModelError(f"{path}: SHA-256 does not match meta.json; the file was changed after training and "
+                             f"will not be loaded (loading runs code). Restore it or retrain with `peelnlp train`")
+
+
+def _warn_versions(meta: dict[str, Any]) -> None:
+    now = library_versions()
+    for lib, trained in meta.get("versions", {}).items():
+        if lib != "peelnlp" and now.get(lib) != trained:
+            warnings.warn(f"model trained with {lib} {trained}, running with {now.get(lib)}; it may not be "
+                          f"compatible: retrain with `peelnlp train`", UserWarning, stacklevel=3)
+
+
+def load_models(model_dir: Path | None = None) -> tuple[Models, dict[str, Any]]:
+    import joblib
+
+    from .classify import Models
+
+    model_dir = Path(model_dir or DEFAULT_MODEL)
+    meta = read_meta(model_dir)
+    verify_files(model_dir, meta)
+    _warn_versions(meta)
+    parts = {part: joblib.load(model_dir / f"{part}.joblib") for part in PARTS}
+    return Models(**parts, thresholds=meta["thresholds"]), meta
+
+
+def load_tagger(model_dir: Path | None = None) -> Tagger:
+    from .classify import Tagger
+
+    models, meta = load_models(model_dir)
+    return Tagger(models, meta, version=meta.get("model_version", "unknown"))
