@@ -96,9 +96,11 @@ def _semicolon_cuts(text: str, depth: bytearray, cuts: list[int], colon_cuts: li
             last_cut, k = cuts[k], k + 1
         while ci < len(colons) and colons[ci] <= pos:
             last_colon, ci = colons[ci], ci + 1
-        in_list = para_i in bullet_paras or (last_colon > last_cut and last_colon >= paragraphs[para_i])
-        if in_list and not depth[pos]:
+        after_colon = last_colon > last_cut and last_colon >= paragraphs[para_i]
+        if (para_i in bullet_paras or after_colon) and not depth[pos]:
             out.append(_cut_after_semicolon(text, m.end()))
+            if after_colon and not depth[last_colon - 1]:
+                out.append(last_colon)  # the lead-in before a semicolon list is a segment of its own
     return out
 
 

@@ -68,8 +68,12 @@ CUES: dict[str, str] = {
     "first_person": r"\b(?:i|we|our|us)\b",
     "number": r"\b\d+\b",
     "rec_ref": r"\brecommendations?\s+\d+",
+    "evaluative": r"\b(?:good|outstanding|requires? improvement|inadequate|effective\w*|ineffective|well|appropriate\w*|needs? to (?:improve|develop|do more)|strong|robust|clear understanding|good understanding)\b",
 }
 _CUE_RES = {name: re.compile(rx, re.I) for name, rx in CUES.items()}
+# The page title says whose voice the comments are in: an inspection report, or a force's own page.
+_INSPECTION_TITLE = re.compile(r"\b(?:peel|inspection|inspectorate|hmic\w*|thematic|effectiveness|re-?inspection)\b", re.I)
+_OWN_PAGE_TITLE = re.compile(r"\b(?:page|website|annual report|minutes|scrutiny|commissioner|pcc|partnership|council|board|strategy|plan)\b", re.I)
 _FINDING_LEAD_IN = re.compile(
     r"\b(?:found|find|reported|noted|concluded|observed|identified|inspection|inspectors?|hmicfrs|hmic|we)\b[^.]*:\s*$", re.I)
 SOC_TERMS = re.compile(
@@ -101,16 +105,29 @@ def cue_vector(ctx: SegmentContext) -> list[float]:
         float(text.rstrip().endswith(":")), float(prev_colon), float(found_block), float(bool(ctx.lead_in)),
         float(ctx.position == 0),
         min(len(text.split()), 60) / 60, float(text[:1].islower()),
-        float(bool(_CUE_RES["inspectorate"].search(ctx.comment[:400]))),
         float(bool(_CUE_RES["future"].search(ctx.next_text))),
-        min(len(SOC_TERMS.findall(ctx.page_topic)), 10) / 10, min(len(SOC_TERMS.findall(text)), 4) / 4,
-        float(ctx.n_recs > 1),
+        min(len(SOC_TERMS.findall(text)), 4) / 4, float(ctx.n_recs > 1),
+        *_comment_cues(ctx.comment), *_page_cues(ctx.page_topic),
     ]
     return values
 
 
 CUE_NAMES = [*CUES, "ends_colon", "after_colon", "in_finding_block", "in_list_block", "first_in_comment", "length",
-             "starts_lower", "inspectorate_comment", "next_is_future", "soc_page", "soc_terms", "multi_rec_page"]
+             "starts_lower", "next_is_future", "soc_terms", "multi_rec_page",
+             "inspectorate_comment", "evaluative_comment", "soc_page", "inspection_title", "own_page_title"]
+
+
+# A comment and a page are shared by many segments: their cues are computed once each.
+@lru_cache(maxsize=4096)
+def _comment_cues(comment: str) -> tuple[float, float]:
+    return (float(bool(_CUE_RES["inspectorate"].search(comment[:400]))),
+            min(len(_CUE_RES["evaluative"].findall(comment)), 6) / 6)
+
+
+@lru_cache(maxsize=4096)
+def _page_cues(topic: str) -> tuple[float, float, float]:
+    return (min(len(SOC_TERMS.findall(topic)), 10) / 10, float(bool(_INSPECTION_TITLE.search(topic[:200]))),
+            float(bool(_OWN_PAGE_TITLE.search(topic[:200]))))
 
 
 class SegmentFeaturizer(TransformerMixin, BaseEstimator):
@@ -132,7 +149,8 @@ class SegmentFeaturizer(TransformerMixin, BaseEstimator):
     def transform(self, contexts: list[SegmentContext]) -> sparse.csr_matrix:
         texts = [c.text for c in contexts]
         cues = sparse.csr_matrix(np.array([cue_vector(c) for c in contexts], dtype=np.float32).reshape(len(contexts), -1))
-        topic = self.topic_.transform([c.page_topic for c in contexts]) * 0.5
+        topics = {t: i for i, t in enumerate(dict.fromkeys(c.page_topic for c in contexts))}
+        topic = (self.topic_.transform(list(topics)) * 0.5)[[topics[c.page_topic] for c in contexts]]
         return sparse.hstack([self.words_.transform(texts), self.chars_.transform(texts), cues, topic], format="csr")
 
     def feature_names(self) -> list[str]:

@@ -22,10 +22,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .features import words
-from .records import KINDS
+from .records import KINDS, SUBSTANTIVE
 
 _REF = re.compile(r"\brecommendations?\s*(?:no\.?\s*)?((?:\d{1,2}\s*(?:,|and|&|or|-|–|to)?\s*)+)", re.I)
-SUBSTANTIVE = ("action", "plan", "verified", "concern")
 PAIR_FEATURES = [
     "explicit", "explicit_other", "any_explicit", "context_ref", "context_ref_other",
     "cos", "cos_rank1", "cos_margin", "cos_ratio", "latent", "latent_rank1", "latent_margin", "latent_ratio",

@@ -12,6 +12,7 @@ KINDS: tuple[str, ...] = ("action", "plan", "verified", "concern", "oversight", 
 STRANDS: tuple[str, ...] = ("pursue", "prevent", "protect", "prepare")
 STATUSES: tuple[str, ...] = ("evidenced", "concern", "planned-only", "no-activity")
 EVIDENCE_KINDS = frozenset({"action", "verified"})
+SUBSTANTIVE: tuple[str, ...] = ("action", "plan", "verified", "concern")  # kinds that can address a recommendation
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,19 @@ def train_summary(metrics: dict, thresholds: dict) -> str:
               "thresholds: " + ", ".join(f"{k} {v}" for k, v in thresholds["strands"].items())
               + f", link {thresholds['link']}, link_min {thresholds['link_min']}"]
     return "\n".join(lines)
+
+
+def evaluation_table(r: dict) -> str:
+    """An evaluation result as markdown: per-label scores, then the kind confusion matrix."""
+    lines = [f"pages {r['pages']} (missing {r['pages_missing']}) · recommendation count accuracy {r['rec_split_acc']:.3f} · "
+             f"boundary F1 {r['boundary_f1']:.3f}", "", "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    rows = [(f"kind:{k}", v) for k, v in r["kind"].items()] + [(f"strand:{k}", v) for k, v in r["strands"].items()]
+    rows += [("recs (multi-rec pages)", r["link_multi"]), ("flagged gaps", r["gaps"])]
+    lines += [f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |" for name, m in rows]
+    lines += ["", f"kind macro-F1 {r['kind_macro_f1']:.3f} · strand micro-F1 {r['strand_micro_f1']:.3f}", "",
+              "kind confusion (rows gold, columns predicted):", "",
+              "| gold \\ predicted | " + " | ".join(r["kind_confusion"]["labels"]) + " |",
+              "|---|" + "---:|" * len(r["kind_confusion"]["labels"])]
+    for label, row in zip(r["kind_confusion"]["labels"], r["kind_confusion"]["rows"]):
+        lines.append(f"| {label} | " + " | ".join(map(str, row)) + " |")
+    return "\n".join(lines)

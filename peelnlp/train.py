@@ -84,7 +84,7 @@ def fit_models(data: TrainData, rows: np.ndarray, seed: int) -> Models:
     contexts = [data.contexts[i] for i in rows]
     featurizer = SegmentFeaturizer().fit(contexts)
     X = featurizer.transform(contexts)
-    kind = LogisticRegression(C=KIND_C, max_iter=3000, class_weight="balanced", random_state=seed)
+    kind = LogisticRegression(C=KIND_C, solver="saga", max_iter=300, tol=1e-3, class_weight="balanced", random_state=seed)
     kind.fit(X, data.kinds[rows])
     strands = [_binary(X, data.strands[rows, j], seed) for j in range(len(STRANDS))]
     pages = [data.pages[g] for g in sorted(set(data.groups[rows].tolist()))]
@@ -112,25 +112,32 @@ def _full_proba(kind: LogisticRegression) -> LogisticRegression:
     return PaddedClassifier(kind, len(KINDS))
 
 
-def cross_validate(data: TrainData, seed: int, folds: int) -> dict[str, Any]:
-    """Out-of-fold probabilities for every segment and every link pair."""
+def _fold(data: TrainData, train_rows: np.ndarray, test_rows: np.ndarray, seed: int) -> dict[str, Any]:
+    models = fit_models(data, train_rows, seed)
+    X = models.featurizer.transform([data.contexts[i] for i in test_rows])
+    test_pages = sorted(set(data.groups[test_rows].tolist()))
+    lx, ly, index = link_pairs(models.linker, [data.pages[g] for g in test_pages])
+    return {"rows": test_rows, "kind": models.kind.predict_proba(X),
+            "strands": np.column_stack([m.predict_proba(X)[:, 1] for m in models.strands]),
+            "link_p": models.linker.model_.predict_proba(lx)[:, 1] if len(ly) else np.zeros(0), "link_y": ly,
+            "link_index": [(test_pages[p], i, n) for p, i, n in index]}
+
+
+def cross_validate(data: TrainData, seed: int, folds: int, n_jobs: int = 2) -> dict[str, Any]:
+    """Out-of-fold probabilities for every segment and every link pair (folds run in parallel)."""
+    from joblib import Parallel, delayed
+
     n_folds = min(folds, len(set(data.groups.tolist())))
+    splits = GroupKFold(n_splits=n_folds).split(data.contexts, groups=data.groups)
+    results = Parallel(n_jobs=n_jobs)(delayed(_fold)(data, tr, te, seed) for tr, te in splits)
     kind_p = np.zeros((len(data.contexts), len(KINDS)))
     strand_p = np.zeros((len(data.contexts), len(STRANDS)))
-    link = {"p": [], "y": [], "index": []}
-    for train_rows, test_rows in GroupKFold(n_splits=n_folds).split(data.contexts, groups=data.groups):
-        models = fit_models(data, train_rows, seed)
-        X = models.featurizer.transform([data.contexts[i] for i in test_rows])
-        kind_p[test_rows] = models.kind.predict_proba(X)
-        strand_p[test_rows] = np.column_stack([m.predict_proba(X)[:, 1] for m in models.strands])
-        test_pages = sorted(set(data.groups[test_rows].tolist()))
-        lx, ly, index = link_pairs(models.linker, [data.pages[g] for g in test_pages])
-        if len(ly):
-            link["p"].append(models.linker.model_.predict_proba(lx)[:, 1])
-            link["y"].append(ly)
-            link["index"] += [(test_pages[p], i, n) for p, i, n in index]
-    return {"kind": kind_p, "strands": strand_p, "link_p": np.concatenate(link["p"]) if link["p"] else np.zeros(0),
-            "link_y": np.concatenate(link["y"]) if link["y"] else np.zeros(0), "link_index": link["index"]}
+    for r in results:
+        kind_p[r["rows"]], strand_p[r["rows"]] = r["kind"], r["strands"]
+    return {"kind": kind_p, "strands": strand_p,
+            "link_p": np.concatenate([r["link_p"] for r in results]),
+            "link_y": np.concatenate([r["link_y"] for r in results]),
+            "link_index": [x for r in results for x in r["link_index"]]}
 
 
 @dataclass

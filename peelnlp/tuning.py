@@ -50,20 +50,25 @@ def tune_strands(probs: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return {s: _best_threshold(probs[:, j], truth[:, j]) for j, s in enumerate(STRANDS)}
 
 
-def link_decisions(oof: dict[str, Any], data: TrainData, t_link: float, t_min: float) -> dict[tuple[int, int], set[int]]:
-    """Chosen recommendations per (page, segment) from out-of-fold pair probabilities."""
-    by_segment: dict[tuple[int, int], list[float]] = defaultdict(list)
-    pos = 0
+def _segment_probs(oof: dict[str, Any]) -> dict[tuple[int, int], np.ndarray]:
+    """Out-of-fold pair probabilities regrouped per (page, segment)."""
+    out, pos = {}, 0
     for p, i, n in oof["link_index"]:
-        by_segment[(p, i)] = oof["link_p"][pos:pos + n].tolist()
+        out[(p, i)] = oof["link_p"][pos:pos + n]
         pos += n
+    return out
+
+
+def link_decisions(oof: dict[str, Any], data: TrainData, t_link: float, t_min: float,
+                   probs: dict[tuple[int, int], np.ndarray] | None = None) -> dict[tuple[int, int], set[int]]:
+    """Chosen recommendations per (page, segment) from out-of-fold pair probabilities."""
     chosen = {}
-    for (p, i), probs in by_segment.items():
-        picks = {j + 1 for j, x in enumerate(probs) if x >= t_link}
-        if not picks and max(probs) >= t_min:
-            picks = {int(np.argmax(probs)) + 1}
+    for (p, i), row in (probs or _segment_probs(oof)).items():
+        picks = {int(j) + 1 for j in np.flatnonzero(row >= t_link)}
+        if not picks and row.max() >= t_min:
+            picks = {int(row.argmax()) + 1}
         text = data.pages[p].page.segments[i].text
-        chosen[(p, i)] = picks | {r for r in explicit_refs(text) if r <= len(probs)}
+        chosen[(p, i)] = picks | {r for r in explicit_refs(text) if r <= len(row)}
     return chosen
 
 
@@ -80,7 +85,8 @@ def _link_prf(chosen: dict[tuple[int, int], set[int]], data: TrainData) -> tuple
 def tune_link(oof: dict[str, Any], data: TrainData) -> dict[str, float]:
     if not oof["link_index"]:
         return {"link": 0.5, "link_min": 0.3}
-    best = max(((_link_prf(link_decisions(oof, data, t, m), data)[2], t, m)
+    probs = _segment_probs(oof)
+    best = max(((_link_prf(link_decisions(oof, data, t, m, probs), data)[2], t, m)
                 for t in GRID[::2] for m in GRID[::2] if m <= t), key=lambda x: (x[0], x[1]))
     return {"link": float(best[1]), "link_min": float(best[2])}
 

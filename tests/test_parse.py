@@ -1,0 +1,153 @@
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from peelnlp.dates import to_iso
+from peelnlp.errors import PageError
+from peelnlp.parse import MAX_PAGE_CHARS, parse_page
+from peelnlp.recsplit import clean_rec
+
+
+def norm(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def test_seed_recommendations_match_gold(seed_text, seed_gold):
+    page = parse_page(seed_text, "west-mercia-8929")
+    assert [clean_rec(r.text) for r in page.recommendations] == [clean_rec(r.text) for r in seed_gold.recommendations]
+
+
+def test_seed_timeline_matches_gold(seed_text, seed_gold):
+    page = parse_page(seed_text)
+    got = [(e.date, e.status, norm(e.comment)) for e in page.timeline]
+    want = [(e.date, e.status, norm(e.comment)) for e in seed_gold.timeline]
+    assert got == want
+
+
+def test_seed_header(seed_text):
+    page = parse_page(seed_text)
+    assert (page.id, page.force) == ("8929", "West Mercia Police")
+    assert page.title.startswith("PEEL: police effectiveness 2017")
+    assert page.warnings == ()
+
+
+PLAIN = """Crime data integrity inspection – Kent Police (4411)
+
+The force should audit its crime-recording decisions every month.
+
+3rd March 2017 awaiting-review
+
+14 June 2018
+
+The force now audits 200 incidents a month.
+
+Results go to the crime registrar.
+
+2 July 2018 complete
+"""
+
+NO_DATES = """Cause of concern
+
+Victims are not updated.
+
+The force should tell victims how their case is progressing.
+
+Victim updates are now sent by text message.
+
+The FLL has asked for the audit results.
+"""
+
+CUT_OFF = """Title of the page (12)
+
+The force should do one thing.
+
+[on]1 June 2018 [status]being-progressed[/status][/on][on]2 June 2018 [comment]
+
+First comment.
+
+[/comment][/on][on]01/10/2018 [comment]
+
+The last comment has no closing tags"""
+
+
+def test_plain_form():
+    page = parse_page(PLAIN)
+    assert [(e.date, e.status) for e in page.timeline if e.status] == [("2017-03-03", "awaiting-review"), ("2018-07-02", "complete")]
+    comments = [e for e in page.timeline if e.comment]
+    assert len(comments) == 1 and "crime registrar" in comments[0].comment and comments[0].date == "2018-06-14"
+
+
+def test_no_dates_each_paragraph_is_a_comment():
+    page = parse_page(NO_DATES, "p1")
+    assert [r.text for r in page.recommendations] == ["The force should tell victims how their case is progressing"]
+    assert [(e.date, e.comment) for e in page.timeline] == [
+        (None, "Victim updates are now sent by text message."), (None, "The FLL has asked for the audit results.")]
+    assert page.title is None and page.id == "p1"
+
+
+def test_cut_off_last_entry():
+    page = parse_page(CUT_OFF)
+    assert page.timeline[-1].comment == "The last comment has no closing tags"
+    assert page.timeline[-1].date == "2018-10-01"
+
+
+@pytest.mark.parametrize(("rec_text", "expected"), [
+    pytest.param("The force should immediately: take steps to audit; ensure that X; and ensure that Y.",
+                 ["take steps to audit", "ensure that X", "ensure that Y"], id="semicolon-items"),
+    pytest.param("The force should take steps to: • do A; • do B; and • do C.", ["do A", "do B", "do C"], id="run-in-bullets"),
+    pytest.param("The force should develop a plan. This plan should draw on: • data; and • analysis.",
+                 ["The force should develop a plan. This plan should draw on: data; and analysis"], id="detail-bullets"),
+    pytest.param("1. The force should do A.\n2. The force should do B.", ["The force should do A", "The force should do B"], id="numbered-lines"),
+    pytest.param("Within six months forces should do A.\n\nWithin six months forces should do B.",
+                 ["Within six months forces should do A", "Within six months forces should do B"], id="paragraphs"),
+    pytest.param("Recommendation 5\n\nBy 2018 forces should do A.", ["By 2018 forces should do A"], id="heading"),
+    pytest.param("The force should: (a) do A; (b) do B; and (c) do C.", ["do A", "do B", "do C"], id="lettered"),
+])
+def test_recommendation_splitting(rec_text, expected):
+    page = parse_page(f"A page (1)\n\n{rec_text}\n\n[on]1 June 2018 [status]awaiting-review[/status][/on]")
+    assert [r.text for r in page.recommendations] == expected
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("9th April 2018", "2018-04-09"), ("1 June 2018", "2018-06-01"), ("01/10/2017", "2017-10-01"),
+    ("22nd March 2018", "2018-03-22"), ("31/02/2018", None), ("no date", None),
+])
+def test_dates(text, iso):
+    assert to_iso(text) == iso
+
+
+def test_stray_url_and_missing_title():
+    page = parse_page("https://example.org/recs\n\nThe force should act.\n\n[on]1 June 2018 [comment]Done.[/comment][/on]", "x")
+    assert page.title is None and [r.text for r in page.recommendations] == ["The force should act"]
+
+
+def test_page_without_recommendation_or_timeline_warns():
+    page = parse_page("Just a heading", "x")
+    assert "no timeline entries found" in page.warnings
+
+
+def test_huge_page_is_refused():
+    with pytest.raises(PageError, match="characters"):
+        parse_page("a" * (MAX_PAGE_CHARS + 1))
+
+
+def test_unbalanced_markup_is_read():
+    page = parse_page("T (3)\n\nThe force should act.\n\n[on]1 June 2018 [comment]A [comment] B[/on][on]2 June 2018 [status]complete")
+    assert [e.comment or e.status for e in page.timeline] == ["A   B", "complete"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*"ab .:;•-(\n", "[on]", "[comment]", "[/comment]", "[status]", "[/status]", "[/on]",
+                                 "1 June 2018", "01/10/2017", "should", "Recommendation 2", "1.", "Cause of concern"]),
+                max_size=80).map("".join))
+def test_parser_never_raises_on_page_like_text(text):
+    page = parse_page(text)
+    assert all(r.text for r in page.recommendations)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_parser_never_raises_on_any_text(text):
+    parse_page(text)

@@ -1,0 +1,81 @@
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from peelnlp.boundaries import segment_spans
+from peelnlp.parse import parse_page
+from peelnlp.segment import make_nlp, segment_pages, segment_text
+
+
+def cut(text: str) -> list[str]:
+    return [text[a:b] for a, b in segment_spans(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    pytest.param("One. Two.", ["One.", "Two."], id="sentences"),
+    pytest.param("Met Det.Supt. Loader and DCC Smith. Then left.", ["Met Det.Supt. Loader and DCC Smith.", "Then left."], id="det-supt"),
+    pytest.param("Led by Supt. Jones. Done.", ["Led by Supt. Jones.", "Done."], id="supt"),
+    pytest.param("Tools e.g. ANPR. Also i.e. CCTV.", ["Tools e.g. ANPR.", "Also i.e. CCTV."], id="eg-ie"),
+    pytest.param("See No. 5 on the list. Next.", ["See No. 5 on the list.", "Next."], id="number-abbrev"),
+    pytest.param("Partners (inc. Trading Standards. Councils) met. Next.", ["Partners (inc. Trading Standards. Councils) met.", "Next."], id="brackets"),
+    pytest.param("A review (conducted in 2017. Derbyshire). It helped.", ["A review (conducted in 2017. Derbyshire).", "It helped."], id="no-cut-in-brackets"),
+    pytest.param("Dated 01/10/2017 and closed. Next.", ["Dated 01/10/2017 and closed.", "Next."], id="numeric-date"),
+    pytest.param("The force took action:• An audit; • a review; and• a plan.",
+                 ["The force took action:", "An audit;", "a review; and", "a plan."], id="run-in-bullets"),
+    pytest.param("Progress includes: training for LROs; a new OCGM meeting; and a local profile.",
+                 ["Progress includes:", "training for LROs;", "a new OCGM meeting;", "and a local profile."], id="semicolons-after-colon"),
+    pytest.param("The plan is in place; it is reviewed monthly.", ["The plan is in place; it is reviewed monthly."], id="semicolon-no-list"),
+    pytest.param("First paragraph\n\nSecond paragraph", ["First paragraph", "Second paragraph"], id="paragraphs"),
+    pytest.param("Awaiting a reply.In the meantime, training began.", ["Awaiting a reply.", "In the meantime, training began."], id="missing-space"),
+    pytest.param("We found that:The force is good.", ["We found that:", "The force is good."], id="colon-lead-in"),
+    pytest.param("Actions:\n- audit done\n- review done", ["Actions:", "audit done", "review done"], id="dash-bullets"),
+    pytest.param("Meeting at 10:30 went well.", ["Meeting at 10:30 went well."], id="time"),
+])
+def test_cuts(text, expected):
+    assert cut(text) == expected
+
+
+def test_seed_segments_match_gold(seed_text, seed_gold):
+    page = next(segment_pages([parse_page(seed_text)]))
+    norm = lambda s: re.sub(r"\s+", " ", s).strip()  # noqa: E731
+    assert [norm(s.text) for s in page.segments] == [norm(s.text) for s in seed_gold.segments]
+    assert [s.entry for s in page.segments] == [s.entry for s in seed_gold.segments]
+
+
+def test_offsets_point_into_the_comment(seed_text):
+    page = next(segment_pages([parse_page(seed_text)]))
+    for seg in page.segments:
+        assert page.timeline[seg.entry].comment[seg.start:seg.end] == seg.text
+
+
+def test_nlp_sentences_are_the_segments():
+    nlp = make_nlp()
+    doc = nlp("The force took action:• An audit; • a review. HMICFRS will check.")
+    assert [s.text.strip(" •") for s in doc.sents] == ["The force took action:", "An audit;", "a review.", "HMICFRS will check."]
+
+
+def test_pipe_with_two_processes_gives_the_same_segments():
+    nlp = make_nlp()
+    texts = ["One. Two; three.", "Led by: A; B; and C.", "No cut e.g. here. Cut."] * 4
+    one = [[s.text for s in d.sents] for d in nlp.pipe(texts)]
+    two = [[s.text for s in d.sents] for d in nlp.pipe(texts, n_process=2, batch_size=3)]
+    assert one == two
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"aB .:;•()\n-1", "e.g.", "Det.Supt.", "; and", ":•", "\n\n"]), max_size=80).map("".join))
+def test_segments_lie_inside_in_order_without_overlap(text):
+    spans = segment_spans(text)
+    end = 0
+    for a, b in spans:
+        assert end <= a < b <= len(text)
+        assert text[a:b].strip() == text[a:b]
+        end = b
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_segmenter_never_raises(text):
+    assert all(t for _, _, t in segment_text(text))
