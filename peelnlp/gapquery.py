@@ -4,19 +4,16 @@ A *gap* is a recommendation whose status is not ``evidenced`` (see :mod:`peelnlp
 module turns tagged page records (from a results database or a JSON Lines file) into gap rows a
 reviewer can read, plus a summary: counts by status and by force, and 4P coverage, the number of
 recommendations with evidenced activity (an action or verified segment addressing them) in each
-strand. Pure computation and formatting into strings; nothing is printed here.
+strand. Pure computation; :mod:`peelnlp.gapformat` turns the results into text, CSV or JSON.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-import textwrap
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,17 +64,25 @@ def segment_confidence(seg: Segment) -> float:
     return float(min(probs))
 
 
+def evidence_chance(seg: Segment, n: int) -> float:
+    """The model's chance that a segment is evidence of activity on recommendation ``n``:
+    P(kind is action or verified) × P(it addresses ``n``). 0 without scores."""
+    if not seg.scores:
+        return 0.0
+    kind_p = seg.scores.get("kind", {})
+    return sum(float(kind_p.get(k, 0.0)) for k in EVIDENCE_KINDS) * float(seg.scores.get("recs", {}).get(str(n), 0.0))
+
+
 def rec_confidence(page: Page, st: RecStatus) -> float:
     """How sure the model is of a recommendation's status.
 
     With deciding segments, the least sure of them decides. With none (nothing addresses the
-    recommendation), the risk is a segment that does address it unseen: 1 − its highest rec score.
+    recommendation), the risk is evidence it missed: 1 − the highest :func:`evidence_chance`.
     """
     deciding = [page.segments[i] for i in st.evidence if 0 <= i < len(page.segments)]
     if deciding:
         return min(segment_confidence(s) for s in deciding)
-    rec_scores = [float((s.scores or {}).get("recs", {}).get(str(st.n), 0.0)) for s in page.segments]
-    return 1.0 - max(rec_scores, default=0.0)
+    return 1.0 - max((evidence_chance(s, st.n) for s in page.segments), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ class GapFilter:
         _check_choice("strand", self.strand, STRANDS)
         for name in ("since", "until"):
             value = getattr(self, name)
-            if value is not None and not _ISO.match(value):
+            if value is not None and not _is_date(value):
                 raise InputError(f"--{name} {value!r} is not a date; expected YYYY-MM-DD, e.g. 2019-04-01")
 
     def page_matches(self, page: Page) -> bool:
@@ -160,15 +165,22 @@ class GapFilter:
         return self.min_confidence is None or gap.confidence >= self.min_confidence
 
 
+def _is_date(value: str) -> bool:
+    try:
+        return bool(_ISO.match(value)) and date.fromisoformat(value) is not None
+    except ValueError:
+        return False
+
+
 def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:
     if value is not None and value not in choices:
         raise InputError(f"--{name} {value!r} is not one of {', '.join(choices)}")
 
 
-def _in_range(date: str | None, since: str | None, until: str | None) -> bool:
+def _in_range(day: str | None, since: str | None, until: str | None) -> bool:
     if since is None and until is None:
         return True
-    return date is not None and (since is None or date >= since) and (until is None or date <= until)
+    return day is not None and (since is None or day >= since) and (until is None or day <= until)
 
 
 def _page_key(page_id: str) -> tuple[int, int, str]:
@@ -242,7 +254,8 @@ class GapReport:
 
 def collect(pages: Iterable[Page], filt: GapFilter = GapFilter(), sort: str = "page") -> GapReport:
     """The gaps that pass the filter, sorted, and the summary of the pages that pass its page filters."""
-    summary, gaps = Summary(), []
+    summary = Summary()
+    gaps: list[Gap] = []
     for page in pages:
         if not filt.page_matches(page):
             continue
@@ -255,66 +268,3 @@ def query_gaps(path: Path, filt: GapFilter = GapFilter(), sort: str = "page") ->
     """The one call behind ``peelnlp gaps``: load a results file and collect its gaps."""
     _check_choice("sort", sort, SORT_KEYS)
     return collect(load_pages(path), filt, sort)
-
-
-CSV_FIELDS = ("page_id", "title", "force", "n", "recommendation", "status", "reason", "evidence",
-              "last_comment_date", "confidence", "strands")
-
-
-def gaps_csv(gaps: Iterable[Gap]) -> str:
-    """CSV with a header row; several evidence texts or strands are joined with " | "."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for g in gaps:
-        d = g.to_dict()
-        d.update(evidence=" | ".join(g.evidence), strands=" | ".join(g.strands))
-        writer.writerow([d[k] if d[k] is not None else "" for k in CSV_FIELDS])
-    return buf.getvalue()
-
-
-def gaps_json(report: GapReport, summary_only: bool = False) -> str:
-    """A JSON array of gap objects, or the summary object alone."""
-    data: Any = report.summary.to_dict() if summary_only else [g.to_dict() for g in report.gaps]
-    return json.dumps(data, ensure_ascii=False, indent=1)
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
-def gap_text(g: Gap) -> str:
-    """A few readable lines for one gap."""
-    head = (f"{g.page_id}  rec {g.n}  {g.status.upper()}  {g.force or UNKNOWN_FORCE}  "
-            f"last comment {g.last_comment_date or 'undated'}  confidence {g.confidence:.2f}")
-    lines = [head, textwrap.fill(" ".join(g.recommendation.split()), 100, initial_indent="    ", subsequent_indent="    ")]
-    # The reason quotes the first deciding segment; the lines below quote them all.
-    lines.append(f"    why: {g.reason.split(' “')[0].rstrip(':') if g.evidence else g.reason}")
-    lines += [f"    #{i}: “{_clip(t, 110)}”" for i, t in zip(g.evidence_index, g.evidence)]
-    if g.strands:
-        lines.append(f"    strands: {', '.join(g.strands)}")
-    return "\n".join(lines)
-
-
-def summary_text(s: Summary) -> str:
-    """Counts by status and by force, and 4P coverage, as aligned text."""
-    lines = [f"{s.flagged} flagged of {s.recommendations} recommendations on {s.pages} pages",
-             "by status:   " + "   ".join(f"{st} {s.by_status[st]}" for st in STATUSES), "by force:"]
-    width = max((len(f) for f in s.by_force), default=10)
-    for force, c in sorted(s.by_force.items()):
-        flagged = sum(c[x] for x in GAP_STATUSES)
-        detail = ", ".join(f"{x} {c[x]}" for x in GAP_STATUSES if c[x])
-        lines.append(f"  {force:<{width}}  {c['recommendations']:>3} recs  {flagged:>3} flagged" + (f"  ({detail})" if detail else ""))
-    lines.append(f"4P coverage (recommendations with evidenced activity in the strand, of {s.recommendations}):")
-    lines.append("  " + "   ".join(f"{st} {s.coverage[st]}" for st in STRANDS))
-    return "\n".join(lines)
-
-
-def report_text(report: GapReport, summary_only: bool = False) -> str:
-    """The text output of ``peelnlp gaps``: each gap, then the summary."""
-    parts = [] if summary_only else [gap_text(g) for g in report.gaps]
-    if not summary_only and not report.gaps:
-        parts.append("no flagged recommendations match")
-    parts.append(summary_text(report.summary))
-    return "\n\n".join(parts)

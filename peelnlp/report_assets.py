@@ -17,20 +17,22 @@ nav.toc { background:#163b5c; padding:6px 32px; font-size:13px; }
 nav.toc a { color:#fff; margin-right:18px; text-decoration:none; } nav.toc a:hover { text-decoration:underline; }
 main { max-width:1240px; margin:0 auto; padding:20px 32px 48px; }
 section { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:18px 22px; margin:0 0 20px; }
-h2 { font-size:18px; margin:0 0 12px; } h3 { font-size:16px; margin:0; }
+h2 { font-size:18px; margin:0 0 12px; } h3 { font-size:16px; margin:0; display:inline; }
+h4 { font-size:13px; text-transform:uppercase; letter-spacing:.5px; color:var(--muted); margin:14px 0 6px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(140px,1fr)); gap:12px; margin:0; }
 .cards div { border:1px solid var(--line); border-left:5px solid var(--accent); border-radius:6px; padding:10px 14px; }
 .cards dt { font-size:12px; text-transform:uppercase; letter-spacing:.5px; color:var(--muted); }
 .cards dd { margin:2px 0 0; font-size:26px; font-weight:650; }
 .cards .c-concern { border-left-color:var(--concern); } .cards .c-planned-only { border-left-color:var(--planned); }
 .cards .c-no-activity { border-left-color:var(--none); } .cards .c-evidenced { border-left-color:var(--ok); }
-.cards dd small { font-size:13px; font-weight:400; color:var(--muted); }
+.cards dd small { display:block; font-size:12px; font-weight:400; color:var(--muted); }
 .statusbar { margin:14px 0 0; } .statusbar svg { width:100%; height:22px; display:block; }
 table { border-collapse:collapse; width:100%; font-size:14px; }
 caption { text-align:left; color:var(--muted); font-size:13px; padding:0 0 8px; caption-side:top; }
 th, td { border-bottom:1px solid var(--line); padding:7px 8px; text-align:left; vertical-align:top; }
 thead th { background:#eef2f6; font-weight:600; white-space:nowrap; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+table.heat .num { text-align:center; }
 table.heat td { text-align:center; font-variant-numeric:tabular-nums; min-width:92px; }
 table.heat td span { display:block; font-size:12px; }
 table.heat tfoot th, table.heat tfoot td { font-weight:650; border-top:2px solid var(--ink); }
@@ -38,7 +40,8 @@ table.heat tfoot th, table.heat tfoot td { font-weight:650; border-top:2px solid
 .legend i { display:inline-block; width:26px; height:14px; border:1px solid var(--line); }
 .filters { display:flex; flex-wrap:wrap; gap:10px 18px; align-items:end; margin:0 0 12px; }
 .filters label { display:flex; flex-direction:column; font-size:12px; font-weight:600; color:var(--muted); gap:3px; }
-.filters input, .filters select { font:inherit; font-size:14px; padding:5px 8px; border:1px solid #aab4c0; border-radius:5px; min-width:170px; }
+.filters input, .filters select { font:inherit; font-size:14px; padding:5px 8px; border:1px solid #aab4c0;
+  border-radius:5px; min-width:170px; }
 .filters output { font-size:13px; color:var(--muted); padding-bottom:6px; }
 th button { all:unset; cursor:pointer; } th button::after { content:" ↕"; color:#8a96a3; font-size:11px; }
 th[aria-sort=ascending] button::after { content:" ▲"; color:var(--ink); }

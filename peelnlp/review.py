@@ -11,15 +11,12 @@ decision is stored the moment it is made (:mod:`peelnlp.reviewstore`).
 
 from __future__ import annotations
 
-import os
-import sys
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
 
-from .gapquery import load_pages, rec_confidence, segment_confidence
+from .gapquery import evidence_chance, load_pages, rec_confidence, segment_confidence
 from .records import Page, Segment
 from .reviewstore import DecisionStore, Labels, SegmentKey, segment_key
 
@@ -49,9 +46,9 @@ class ReviewItem:
 
 
 def _likeliest(page: Page, n: int) -> int | None:
-    """The segment with the highest probability of addressing recommendation ``n``, if scored."""
-    scored = [(float((s.scores or {}).get("recs", {}).get(str(n), 0.0)), i) for i, s in enumerate(page.segments)]
-    best = max(scored, default=(0.0, -1))
+    """The segment likeliest to be evidence on recommendation ``n`` (None without scores)."""
+    chances = [(evidence_chance(s, n), i) for i, s in enumerate(page.segments)]
+    best = max(chances, default=(0.0, -1))
     return best[1] if best[0] > 0 else None
 
 
@@ -60,7 +57,7 @@ def _page_reasons(page: Page) -> dict[int, tuple[list[str], float]]:
 
     def add(i: int, why: str, conf: float) -> None:
         whys, c = reasons.get(i, ([], 1.0))
-        reasons[i] = (whys + [why], min(c, conf))
+        reasons[i] = ([*whys, why], min(c, conf))
 
     for i, seg in enumerate(page.segments):
         if seg.needs_review:
@@ -68,8 +65,9 @@ def _page_reasons(page: Page) -> dict[int, tuple[list[str], float]]:
     for st in (s for s in page.status if s.is_gap):
         for i in st.evidence:
             add(i, f"decides rec {st.n} ({st.status})", segment_confidence(page.segments[i]))
-        if not st.evidence and (i := _likeliest(page, st.n)) is not None:
-            add(i, f"likeliest to address rec {st.n} ({st.status})", rec_confidence(page, st))
+        likeliest = None if st.evidence else _likeliest(page, st.n)
+        if likeliest is not None:
+            add(likeliest, f"likeliest to address rec {st.n} ({st.status})", rec_confidence(page, st))
     return reasons
 
 
@@ -93,12 +91,15 @@ def _paragraphs(text: str, indent: str = "  ") -> str:
 def highlighted(comment: str, seg: Segment, color: bool, context: int = 400) -> str:
     """The comment around the segment, the segment between »…« (and in reverse video with colour)."""
     a, b = max(0, seg.start - context), min(len(comment), seg.end + context)
-    a = comment.find(" ", a) + 1 if a else 0  # start and end on word boundaries
-    b = len(comment) if b == len(comment) else max(comment.rfind(" ", seg.end, b), seg.end)
+    if a:  # start and end the excerpt on word boundaries, never inside the segment
+        a = comment.find(" ", a, seg.start) + 1 or seg.start
+    if b < len(comment):
+        b = max(comment.rfind(" ", seg.end, b), seg.end)
     # Wrap with placeholder characters, then put the markers in, so colour codes never count as width.
     text = _paragraphs(comment[a:seg.start] + "\x01" + comment[seg.start:seg.end] + "\x02" + comment[seg.end:b])
     on, off = ("\x1b[1;7m»", "«\x1b[0m") if color else ("»", "«")
-    return ("  …" if a else "") + text.replace("\x01", on).replace("\x02", off) + ("…" if b < len(comment) else "")
+    text = "  …" + text.lstrip() if a else text
+    return text.replace("\x01", on).replace("\x02", off) + ("…" if b < len(comment) else "")
 
 
 def _probs(scores: dict[str, float], chosen: Iterable[str]) -> str:
@@ -136,7 +137,7 @@ def render_item(item: ReviewItem, pos: int, total: int, labels: Labels, color: b
 
 @dataclass
 class ReviewOutcome:
-    """What a session did: decisions saved (net of undo), items skipped, items left."""
+    """What one review run did: decisions saved (net of undo), items skipped, items left."""
 
     queued: int = 0
     accepted: int = 0
@@ -146,7 +147,7 @@ class ReviewOutcome:
     store: Path | None = None
 
 
-class ReviewSession:
+class ReviewLoop:
     """The key loop over a queue. Edits save at once; ``a`` confirms and moves on."""
 
     def __init__(self, items: list[ReviewItem], store: DecisionStore, read_key: KeyReader, write: Writer,
@@ -278,53 +279,11 @@ class ReviewSession:
 
 def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = False) -> ReviewOutcome:
     """Review the flagged gaps of a results file until the queue ends or the reviewer quits."""
+    pages = list(load_pages(Path(results)))  # read first: a bad file leaves no decision store behind
     store = DecisionStore(results)
     try:
-        pages = list(load_pages(Path(results)))
         items = review_queue(pages, store.effective())
         write(f"{len(items)} segment(s) to review, least certain first; decisions are saved to {store.path}\n")
-        return ReviewSession(items, store, read_key, write, color).run()
+        return ReviewLoop(items, store, read_key, write, color).run()
     finally:
         store.close()
-
-
-def terminal_key_reader(stream: TextIO | None = None) -> KeyReader:
-    """Single key presses from a terminal; from anything else, the characters of each line in turn
-    (type a whole command on one line there, e.g. ``r 1 3``), then ``""`` at the end."""
-    stream = stream or sys.stdin
-    if stream.isatty():
-        try:
-            import termios  # noqa: F401  (POSIX only)
-
-            return lambda: _single_key(stream)
-        except ImportError:
-            pass
-    pending: list[str] = []
-
-    def read() -> str:
-        if not pending:
-            line = stream.readline()
-            if not line:
-                return ""
-            pending.extend(line.rstrip("\r\n") + "\n")
-        return pending.pop(0)
-
-    return read
-
-
-def _single_key(stream: TextIO) -> str:
-    """One key press in cbreak mode (no echo, no Enter needed; Ctrl-C still interrupts)."""
-    import select
-    import termios
-    import tty
-
-    fd = stream.fileno()
-    saved = termios.tcgetattr(fd)
-    try:
-        tty.setcbreak(fd)
-        key = os.read(fd, 1).decode("utf-8", errors="replace")
-        while key == ESC and select.select([fd], [], [], 0.02)[0]:
-            os.read(fd, 8)  # an arrow or function key: drop the rest of its escape sequence
-        return key
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)

@@ -4,7 +4,7 @@ Decisions live in a ``review_decisions`` table: in the results database itself, 
 Lines results file in a sidecar SQLite file ``RESULTS.review.sqlite``. The table is an append-only
 log: each row is the labels a reviewer settled on for one segment; undo marks a row ``undone``.
 The effective decision for a segment is its latest row that is not undone, so quitting or a crash
-loses nothing, and a later session resumes where the last one stopped.
+loses nothing, and a later review resumes where the last one stopped.
 
 ``export_feedback`` turns every reviewed page into a corpus record (theme ``feedback``): the
 raw page text, every segment labelled (corrected where reviewed, predicted otherwise) and the
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -98,22 +99,29 @@ class DecisionStore:
                "accept" if labels == predicted else "correct", labels.kind, _dumps(labels.recs),
                _dumps(labels.strands), predicted.kind, _dumps(predicted.recs), _dumps(predicted.strands),
                model or page.model, datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        cur = self.conn.execute(
+        cur = self._execute(
             'INSERT INTO review_decisions (page_id, segment, entry, start, "end", text, action, kind, recs, '
             "strands, predicted_kind, predicted_recs, predicted_strands, model, decided_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
         return int(cur.lastrowid or 0)
 
     def undo(self, decision_id: int) -> None:
-        self.conn.execute("UPDATE review_decisions SET undone = 1 WHERE id = ?", (decision_id,))
+        self._execute("UPDATE review_decisions SET undone = 1 WHERE id = ?", (decision_id,))
 
     def effective(self) -> dict[SegmentKey, Labels]:
         """The latest decision still in force for each reviewed segment."""
-        rows = self.conn.execute(
+        rows = self._execute(
             'SELECT page_id, entry, start, "end", text, kind, recs, strands FROM review_decisions '
-            "WHERE undone = 0 ORDER BY id")
+            "WHERE undone = 0 ORDER BY id").fetchall()
         return {(p, e, s, n, t): Labels(k, tuple(json.loads(r)), tuple(json.loads(st)))
                 for p, e, s, n, t, k, r, st in rows}
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.Error as exc:  # locked by another writer, disk full, file removed …
+            raise ResultsError(f"{self.path}: review decision not saved ({exc}); close other programs "
+                               "using the file, or check the disk, then run the review again") from None
 
     def close(self) -> None:
         self.conn.close()
@@ -135,8 +143,8 @@ def apply_decisions(page: Page, decisions: dict[SegmentKey, Labels]) -> tuple[Pa
     return replace(page, segments=tuple(segments)), reviewed
 
 
-def feedback_record(page: Page, raw: str, decisions: dict[SegmentKey, Labels]) -> dict[str, Any] | None:
-    """A corpus record for a reviewed page, or None when no segment of it was reviewed."""
+def feedback_record(page: Page, raw: str, decisions: dict[SegmentKey, Labels]) -> tuple[dict[str, Any], int] | None:
+    """A corpus record for a reviewed page and its number of reviewed segments (None if none)."""
     from .gaps import rec_status
 
     fixed, reviewed = apply_decisions(page, decisions)
@@ -150,7 +158,7 @@ def feedback_record(page: Page, raw: str, decisions: dict[SegmentKey, Labels]) -
                       "strands": list(s.strands)} for s in fixed.segments],
         "status": [{"n": r.n, "status": rec_status(r.n, fixed.segments).status} for r in page.recommendations],
         "notes": f"{reviewed} segment(s) reviewed; other labels predicted by model {page.model or 'unknown'}",
-    }
+    }, reviewed
 
 
 def raw_texts(results: Path) -> dict[str, str]:
@@ -160,24 +168,21 @@ def raw_texts(results: Path) -> dict[str, str]:
     in ``pages``; failing that, the page file named in ``source`` is read if it still exists
     (the export checks that it parses to the same page before using it).
     """
-    results = Path(results)
-    if not is_sqlite(results):
-        return _jsonl_raw(results)
+    return _sqlite_raw(Path(results)) if is_sqlite(results) else _jsonl_raw(Path(results))
+
+
+def _sqlite_raw(results: Path) -> dict[str, str]:
     conn = sqlite3.connect(f"file:{results}?mode=ro", uri=True)
     try:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(pages)")}
-        wanted = "raw" if "raw" in columns else "NULL"
+        wanted = "raw" if "raw" in columns else "NULL"  # databases written before the column existed
         rows = conn.execute(f"SELECT page_id, {wanted}, source FROM pages WHERE error IS NULL ORDER BY page_key")
-        found = {}
-        for page_id, raw, source in rows:
-            text = raw if raw is not None else _read_source(source)
-            if text is not None:
-                found[page_id] = text
-        return found
+        texts = {page_id: raw if raw is not None else _read_source(source) for page_id, raw, source in rows}
     except sqlite3.DatabaseError as exc:
         raise ResultsError(f"{results}: not a readable results database ({exc})") from None
     finally:
         conn.close()
+    return {page_id: text for page_id, text in texts.items() if text is not None}
 
 
 def _jsonl_raw(results: Path) -> dict[str, str]:
@@ -215,31 +220,32 @@ def export_feedback(results: Path, out: Path) -> ExportResult:
     Each record is checked with the corpus rules first; a page whose raw text is unavailable or
     does not match its record stops the export with a message naming it.
     """
-    from .corpuscheck import check_record
-    from .gapquery import load_pages
-
     store = DecisionStore(results)
     try:
         decisions = store.effective()
     finally:
         store.close()
+    if not decisions:
+        raise ResultsError(f"{results}: no review decisions to export; run `peelnlp review {results}` first")
+    records = list(_checked_records(Path(results), decisions))
+    write_atomic(Path(out), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r, _ in records))
+    return ExportResult(Path(out), len(records), sum(n for _, n in records))
+
+
+def _checked_records(results: Path, decisions: dict[SegmentKey, Labels]) -> Iterator[tuple[dict[str, Any], int]]:
+    from .corpuscheck import check_record
+    from .gapquery import load_pages
+
     reviewed_ids = {key[0] for key in decisions}
     raws = raw_texts(results) if reviewed_ids else {}
-    lines, segments = [], 0
-    for page in load_pages(results):
-        if page.id not in reviewed_ids:
-            continue
-        record = feedback_record(page, _raw_for(page, raws), decisions)
-        if record is None:
-            continue
-        problems = check_record(record)
+    for page in (p for p in load_pages(results) if p.id in reviewed_ids):
+        found = feedback_record(page, _raw_for(page, raws), decisions)
+        problems = check_record(found[0]) if found else []
         if problems:
             raise ResultsError(f"page {page.id}: the exported record would not pass `peelnlp corpus check`: "
                                f"{problems[0]}; is the raw text for this page the text that was scored?")
-        segments += sum(1 for s in page.segments if segment_key(page.id, s) in decisions)
-        lines.append(json.dumps(record, ensure_ascii=False))
-    write_atomic(Path(out), "".join(line + "\n" for line in lines))
-    return ExportResult(Path(out), len(lines), segments)
+        if found:
+            yield found
 
 
 def _raw_for(page: Page, raws: dict[str, str]) -> str:

@@ -1,0 +1,206 @@
+"""Gap listing, filters, sorting and the summary, over tagged page records (JSON Lines and SQLite).
+
+tests/data/tagged_pages.jsonl holds the four pages of tests/data/gap_pages, labelled by hand with
+made-up probabilities (model "standin-test"), so these tests need no trained model.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peelnlp.cli import app
+from peelnlp.errors import InputError, ResultsError
+from peelnlp.gapquery import GapFilter, collect, load_pages, query_gaps, rec_confidence, segment_confidence
+from peelnlp.records import Page, Segment
+from peelnlp.results import Counts, RunInfo, Scored, SQLiteSink
+
+DATA = Path(__file__).parent / "data"
+TAGGED = DATA / "tagged_pages.jsonl"
+runner = CliRunner()
+
+
+def sqlite_results(tmp_path: Path) -> Path:
+    """The tagged fixture pages written to a results database the way `peelnlp score` writes them."""
+    db = tmp_path / "results.sqlite"
+    sink = SQLiteSink(db)
+    sink.start(RunInfo("standin-test", None, (str(TAGGED),)))
+    records = [json.loads(line) for line in TAGGED.read_text(encoding="utf-8").splitlines()]
+    sink.write([Scored(r["id"], r["id"], f"{r['id']}.txt", page=Page.from_dict(r), raw=r["raw"]) for r in records])
+    sink.finish(Counts(ok=len(records)))
+    return db
+
+
+def keys(gaps) -> list[tuple[str, int]]:
+    return [(g.page_id, g.n) for g in gaps]
+
+
+def test_every_flagged_recommendation_is_listed_with_why() -> None:
+    found = query_gaps(TAGGED)
+    assert keys(found.gaps) == [("200101", 2), ("200101", 3), ("200103", 1), ("200103", 2), ("200104", 1), ("200104", 2)]
+    kent2 = found.gaps[0]
+    assert kent2.status == "concern" and kent2.force == "Kent Police" and kent2.last_comment_date == "2020-01-22"
+    assert kent2.evidence == ("However, several 4P plans contained no prevent activity and HMICFRS has yet to see LROs "
+                              "held to account for progress.",)
+    assert kent2.reason.startswith("concern not answered by later evidence")
+    assert found.gaps[-1].reason == "no segment addresses it" and found.gaps[-1].evidence == ()
+
+
+def test_summary_counts_by_status_force_and_4p_coverage() -> None:
+    s = query_gaps(TAGGED).summary.to_dict()
+    assert (s["pages"], s["recommendations"], s["flagged"]) == (4, 8, 6)
+    assert s["by_status"] == {"evidenced": 2, "concern": 3, "planned-only": 1, "no-activity": 2}
+    assert s["by_force"]["Kent Police"] == {"recommendations": 3, "flagged": 2, "evidenced": 1, "concern": 2,
+                                            "planned-only": 0, "no-activity": 0}
+    # Evidenced activity = an action/verified segment of that strand addressing the recommendation.
+    assert s["coverage"] == {"pursue": 3, "prevent": 0, "protect": 2, "prepare": 2}
+    assert s["coverage_by_force"]["Northumbria Police"] == {"pursue": 1, "prevent": 0, "protect": 1, "prepare": 1}
+
+
+@pytest.mark.parametrize(("filt", "expected"), [
+    (GapFilter(force="KENT"), [("200101", 2), ("200101", 3)]),
+    (GapFilter(status="planned-only"), [("200103", 2)]),
+    (GapFilter(since="2019-09-01"), [("200101", 2), ("200101", 3)]),
+    (GapFilter(until="2019-08-20"), [("200103", 1), ("200103", 2), ("200104", 1), ("200104", 2)]),
+    (GapFilter(since="2019-01-01", until="2019-12-31"), [("200103", 1), ("200103", 2)]),
+    (GapFilter(strand="prevent"), [("200101", 2), ("200104", 1)]),
+    (GapFilter(strand="protect"), [("200103", 1)]),
+    (GapFilter(title="effectiveness 2017"), [("200104", 1), ("200104", 2)]),
+    (GapFilter(min_confidence=0.8), [("200101", 3), ("200103", 1), ("200104", 2)]),
+    (GapFilter(force="kent", status="concern", strand="prepare"), [("200101", 2), ("200101", 3)]),
+], ids=["force", "status", "since", "until", "date-range", "strand-prevent", "strand-protect", "title",
+        "min-confidence", "combined"])
+def test_filters(filt: GapFilter, expected: list[tuple[str, int]]) -> None:
+    assert keys(query_gaps(TAGGED, filt).gaps) == expected
+
+
+def test_page_filters_also_scope_the_summary() -> None:
+    s = query_gaps(TAGGED, GapFilter(force="northumbria")).summary
+    assert (s.pages, s.recommendations, s.flagged) == (1, 1, 0)
+
+
+@pytest.mark.parametrize(("by", "first", "last"), [
+    ("confidence", ("200103", 2), ("200104", 2)),
+    ("date", ("200104", 1), ("200101", 3)),
+    ("status", ("200101", 2), ("200104", 2)),
+    ("force", ("200103", 1), ("200101", 3)),
+])
+def test_sorting(by: str, first: tuple[str, int], last: tuple[str, int]) -> None:
+    gaps = keys(query_gaps(TAGGED, sort=by).gaps)
+    assert (gaps[0], gaps[-1]) == (first, last)
+
+
+@pytest.mark.parametrize("filt", [
+    {"status": "evidenced"}, {"strand": "pursuit"}, {"since": "2019-13-01"}, {"until": "01/02/2019"},
+])
+def test_bad_filters_say_what_is_expected(filt: dict) -> None:
+    with pytest.raises(InputError, match=r"expected|is not one of"):
+        GapFilter(**filt)
+
+
+def test_bad_sort_key() -> None:
+    with pytest.raises(InputError, match="page, force, status, date, confidence"):
+        query_gaps(TAGGED, sort="colour")
+
+
+def test_sqlite_results_give_the_same_gaps(tmp_path: Path) -> None:
+    assert [g.to_dict() for g in query_gaps(sqlite_results(tmp_path)).gaps] == [g.to_dict() for g in query_gaps(TAGGED).gaps]
+
+
+def test_confidence_definitions() -> None:
+    pages = {p.id: p for p in load_pages(TAGGED)}
+    kent = pages["200101"]
+    seg = kent.segments[7]  # concern p=0.58 deciding rec 2
+    assert segment_confidence(seg) == pytest.approx(0.58)
+    assert rec_confidence(kent, kent.status[1]) == pytest.approx(0.58)
+    cumbria = pages["200104"]  # nothing addresses rec 2: 1 − max P(action or verified) × P(rec 2)
+    assert rec_confidence(cumbria, cumbria.status[1]) == pytest.approx(1 - (0.41 + 0.02) * 0.08)
+    assert segment_confidence(Segment(0, 0, 3, "abc", kind="action", recs=(1,))) == 1.0  # hand labels
+
+
+def test_records_without_status_get_it_computed(tmp_path: Path) -> None:
+    records = [json.loads(line) for line in TAGGED.read_text(encoding="utf-8").splitlines()]
+    for r in records:
+        r.pop("status")
+    path = tmp_path / "nostatus.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert keys(query_gaps(path).gaps) == keys(query_gaps(TAGGED).gaps)
+
+
+def test_untagged_records_are_refused(tmp_path: Path) -> None:
+    page = next(load_pages(TAGGED))
+    bare = dataclasses.replace(page, segments=tuple(dataclasses.replace(s, kind=None) for s in page.segments), status=())
+    path = tmp_path / "parsed.jsonl"
+    path.write_text(json.dumps(bare.to_dict()) + "\n", encoding="utf-8")
+    with pytest.raises(ResultsError, match="without labels"):
+        list(load_pages(path))
+
+
+def test_collect_takes_any_page_iterable() -> None:
+    assert len(collect(load_pages(TAGGED)).gaps) == 6
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def test_cli_text_lists_gaps_then_summary() -> None:
+    result = runner.invoke(app, ["gaps", str(TAGGED), "--status", "concern"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "200101  rec 2  CONCERN  Kent Police  last comment 2020-01-22  confidence 0.58" in out
+    assert "PLANNED-ONLY" not in out
+    assert "6 flagged of 8 recommendations on 4 pages" in out
+    assert "pursue 3   prevent 0   protect 2   prepare 2" in out
+
+
+def test_cli_json_is_an_array_of_gap_objects(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["gaps", str(sqlite_results(tmp_path)), "--format", "json", "--sort", "date"])
+    assert result.exit_code == 0, result.output
+    gaps = json.loads(result.output)
+    assert isinstance(gaps, list) and len(gaps) == 6
+    need = {"page_id", "title", "force", "n", "recommendation", "status", "reason", "evidence", "last_comment_date"}
+    assert need <= set(gaps[0]) and isinstance(gaps[0]["evidence"], list)
+    assert gaps[0]["last_comment_date"] == "2018-05-30"
+
+
+def test_cli_json_summary() -> None:
+    result = runner.invoke(app, ["gaps", str(TAGGED), "--summary", "-f", "json"])
+    assert json.loads(result.output)["by_status"]["concern"] == 3
+
+
+def test_cli_csv() -> None:
+    result = runner.invoke(app, ["gaps", str(TAGGED), "-f", "csv", "--min-confidence", "0.9"])
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(r["page_id"], r["n"], r["status"]) for r in rows] == [("200104", "2", "no-activity")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--since", "yesterday"], "--since 'yesterday' is not a date; expected YYYY-MM-DD"),
+    (["--status", "evidenced"], "--status 'evidenced' is not one of concern, planned-only, no-activity"),
+    (["--summary", "-f", "csv"], "--summary prints text or json"),
+])
+def test_cli_bad_options(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["gaps", str(TAGGED), *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "no such results file"),
+    ('{"id": "1", "timeline": [], "segments": [{"text": "x"}]}\n', "not a tagged page record"),
+    ("{not json\n", "not a JSON page record"),
+])
+def test_cli_bad_results_file(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "results.jsonl"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["gaps", str(path)])
+    assert result.exit_code == 1
+    assert message in result.output and result.output.count("\n") == 1
