@@ -21,6 +21,7 @@ from .records import KINDS, STRANDS, Page, Segment
 
 REVIEW_MARGIN = 0.1
 KIND_REVIEW_BELOW = 0.55
+ADMIN_NO_STRANDS = 0.75
 
 
 @dataclass
@@ -106,7 +107,11 @@ class Tagger:
         t = self.models.thresholds
         out = []
         for i, seg in enumerate(page.segments):
-            strands = tuple(s for j, s in enumerate(STRANDS) if strand_p[i, j] >= t["strands"][s])
+            # Administrative and oversight text serves no strand (the guide; ≤ 1 % in the corpus), so a
+            # segment that is surely one of those gets none; an unsure kind keeps its strands.
+            admin = float(kind_p[i, KINDS.index("other")] + kind_p[i, KINDS.index("oversight")])
+            strands = tuple(s for j, s in enumerate(STRANDS)
+                            if strand_p[i, j] >= t["strands"][s] and admin < ADMIN_NO_STRANDS)
             recs = self._choose_recs(seg.text, kinds[i], link_p[i], len(page.recommendations))
             scores = {"kind": _rounded(KINDS, kind_p[i]), "strands": _rounded(STRANDS, strand_p[i]),
                       "recs": {str(n + 1): round(float(p), 3) for n, p in enumerate(link_p[i])}}
@@ -131,7 +136,7 @@ class Tagger:
             return named
         if n == 1:
             return (1,)
-        t = self.models.thresholds
+        t = self.models.thresholds["link"][kind]
         chosen = [j + 1 for j, p in enumerate(link_p) if p >= t["link"]]
         if not chosen and link_p.max() >= t["link_min"]:
             chosen = [int(link_p.argmax()) + 1]
@@ -140,7 +145,8 @@ class Tagger:
     def _uncertain(self, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray, kind: str) -> bool:
         t = self.models.thresholds
         near_strand = any(abs(strand_p[j] - t["strands"][s]) < REVIEW_MARGIN for j, s in enumerate(STRANDS))
-        near_link = kind in SUBSTANTIVE and link_p.size > 1 and abs(float(link_p.max()) - t["link"]) < REVIEW_MARGIN
+        near_link = (kind in SUBSTANTIVE and link_p.size > 1
+                     and abs(float(link_p.max()) - t["link"][kind]["link"]) < REVIEW_MARGIN)
         return bool(kind_p.max() < KIND_REVIEW_BELOW or near_strand or near_link)
 
     def _explain(self, x: Any, kind: str, strands: tuple[str, ...], page: Page, i: int,

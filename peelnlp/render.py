@@ -107,7 +107,7 @@ def train_summary(metrics: dict, thresholds: dict) -> str:
     lines += ["", f"kind macro-F1 {metrics['kind_macro_f1']:.3f} · kind accuracy {metrics['kind_accuracy']:.3f} · "
               f"strand micro-F1 {metrics['strand_micro_f1']:.3f}",
               "thresholds: " + ", ".join(f"{k} {v}" for k, v in thresholds["strands"].items())
-              + f", link {thresholds['link']}, link_min {thresholds['link_min']}"]
+              + "; link " + ", ".join(f"{k} {v['link']}/{v['link_min']}" for k, v in thresholds["link"].items())]
     return "\n".join(lines)
 
 

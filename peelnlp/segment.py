@@ -9,13 +9,14 @@ registered ``peel_segmenter`` component, which marks a sentence start at every c
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
-import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
-from spacy.util import compile_infix_regex
+from spacy.util import registry
 
 from .boundaries import BULLETS, segment_spans
 from .records import Page, Segment
@@ -35,11 +36,31 @@ def peel_segmenter(doc: Doc) -> Doc:
     return doc
 
 
+_PREFIX = re.compile(rf"^[\[(\"'“‘{BULLETS}*–-]")
+_SUFFIX = re.compile(r"[\])\"'”’.,;:!?]$")
+_INFIX = re.compile(rf"[{BULLETS};:,()\[\]\"“”]|(?<=[a-z])\.(?=[A-Z])|(?<=\w)[/–](?=\w)")
+
+
+@registry.tokenizers("peel_tokenizer.v1")
+def create_peel_tokenizer() -> Callable[[Language], Tokenizer]:
+    """Punctuation-splitting tokenizer without the default English exceptions.
+
+    Segment boundaries come from character rules, so tokens only need to start where segments
+    start; building this takes milliseconds where the default tokenizer takes half a second,
+    which a liaison lead tagging one comment notices."""
+
+    def make(nlp: Language) -> Tokenizer:
+        return Tokenizer(nlp.vocab, rules={}, prefix_search=_PREFIX.search, suffix_search=_SUFFIX.search,
+                         infix_finditer=_INFIX.finditer)
+
+    return make
+
+
 def make_nlp() -> Language:
-    """A blank English pipeline that tokenizes around bullets and semicolons, then segments."""
-    nlp = spacy.blank("en")
-    infixes = [*nlp.Defaults.infixes, rf"[{BULLETS};:]", r"(?<=[a-z])\.(?=[A-Z])"]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    """A blank English pipeline with the light tokenizer and the segmenter."""
+    from spacy.lang.en import English
+
+    nlp = English(create_tokenizer=create_peel_tokenizer())
     nlp.add_pipe("peel_segmenter")
     return nlp
 

@@ -26,6 +26,14 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 PARTS = ("featurizer", "kind", "strands", "linker")
 
 
+def feature_layout() -> str:
+    """A digest of the hand-made feature names: models fitted on another layout cannot be used."""
+    from .features import CUE_NAMES
+    from .linker import PAIR_FEATURES
+
+    return hashlib.sha256("\n".join([*CUE_NAMES, "|", *PAIR_FEATURES]).encode()).hexdigest()[:16]
+
+
 def library_versions() -> dict[str, str]:
     import sklearn
     import spacy
@@ -54,7 +62,7 @@ def save_model(models: Models, meta: dict[str, Any], out_dir: Path) -> Path:
             path = tmp / f"{part}.joblib"
             joblib.dump(getattr(models, part), path, compress=3)
             files[path.name] = sha256(path)
-        full = {**meta, "format_version": FORMAT_VERSION, "versions": library_versions(),
+        full = {**meta, "format_version": FORMAT_VERSION, "versions": library_versions(), "feature_layout": feature_layout(),
                 "thresholds": models.thresholds, "files": files}
         (tmp / "meta.json").write_text(json.dumps(full, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         _swap_in(tmp, out_dir)
@@ -118,6 +126,9 @@ def load_models(model_dir: Path | None = None) -> tuple[Models, dict[str, Any]]:
     model_dir = Path(model_dir or DEFAULT_MODEL)
     meta = read_meta(model_dir)
     verify_files(model_dir, meta)
+    if meta.get("feature_layout") != feature_layout():
+        raise ModelError(f"{model_dir}: the model was trained on another feature layout than this peelnlp "
+                         f"{__version__} computes; retrain with `peelnlp train`")
     _warn_versions(meta)
     parts = {part: joblib.load(model_dir / f"{part}.joblib") for part in PARTS}
     return Models(**parts, thresholds=meta["thresholds"]), meta

@@ -19,7 +19,7 @@ from sklearn.model_selection import GroupKFold
 from .classify import Models, link_inputs, page_contexts
 from .corpus import DEFAULT_CORPUS, CorpusPage, fingerprint, load_corpus
 from .features import SegmentContext, SegmentFeaturizer
-from .linker import SUBSTANTIVE, RecLinker
+from .linker import PAIR_FEATURES, SUBSTANTIVE, RecLinker
 from .records import KINDS, STRANDS
 from .store import DEFAULT_MODEL, save_model
 from .tuning import cv_metrics, tune_link, tune_strands
@@ -65,7 +65,7 @@ def link_pairs(linker: RecLinker, pages: list[CorpusPage]) -> tuple[np.ndarray, 
         y += [int(j + 1 in page.segments[i].recs) for i in keep for j in range(n)]
         index += [(p, i, n) for i in keep]
     if not X:
-        return np.zeros((0, 25), np.float32), np.zeros(0, int), []
+        return np.zeros((0, len(PAIR_FEATURES)), np.float32), np.zeros(0, int), []
     return np.vstack(X), np.asarray(y), index
 
 
@@ -92,7 +92,7 @@ def fit_models(data: TrainData, rows: np.ndarray, seed: int) -> Models:
 
 
 def _binary(X: Any, y: np.ndarray, seed: int) -> LogisticRegression:
-    model = LogisticRegression(C=STRAND_C, max_iter=3000, class_weight="balanced", random_state=seed)
+    model = LogisticRegression(C=STRAND_C, solver="liblinear", max_iter=3000, class_weight="balanced", random_state=seed)
     return model.fit(X, y) if len(set(y.tolist())) > 1 else _constant(X, int(y[0]) if len(y) else 0, seed)
 
 
@@ -153,7 +153,7 @@ def train_model(corpus: Path = DEFAULT_CORPUS, out_dir: Path = DEFAULT_MODEL, se
     pages = load_corpus(corpus)
     data = build_data(pages)
     oof = cross_validate(data, seed, folds)
-    thresholds = {"strands": tune_strands(oof["strands"], data.strands), **tune_link(oof, data)}
+    thresholds = {"strands": tune_strands(oof["strands"], data.strands), "link": tune_link(oof, data)}
     metrics = cv_metrics(oof, data, thresholds)
     models = fit_models(data, np.arange(len(data.contexts)), seed)
     models.thresholds = thresholds

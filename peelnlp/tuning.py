@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,16 +59,25 @@ def _segment_probs(oof: dict[str, Any]) -> dict[tuple[int, int], np.ndarray]:
     return out
 
 
-def link_decisions(oof: dict[str, Any], data: TrainData, t_link: float, t_min: float,
+@lru_cache(maxsize=100_000)
+def _refs(text: str) -> frozenset[int]:
+    return frozenset(explicit_refs(text))
+
+
+def link_decisions(oof: dict[str, Any], data: TrainData, thresholds: dict[str, dict[str, float]],
                    probs: dict[tuple[int, int], np.ndarray] | None = None) -> dict[tuple[int, int], set[int]]:
-    """Chosen recommendations per (page, segment) from out-of-fold pair probabilities."""
+    """Chosen recommendations per (page, segment) from out-of-fold pair probabilities.
+
+    ``thresholds`` maps a kind to its {"link", "link_min"}: a segment links to every recommendation
+    at or above "link", or else to its best one if that reaches "link_min"."""
     chosen = {}
     for (p, i), row in (probs or _segment_probs(oof)).items():
-        picks = {int(j) + 1 for j in np.flatnonzero(row >= t_link)}
-        if not picks and row.max() >= t_min:
+        seg = data.pages[p].page.segments[i]
+        t = thresholds[seg.kind] if seg.kind in thresholds else thresholds["action"]
+        picks = {int(j) + 1 for j in np.flatnonzero(row >= t["link"])}
+        if not picks and row.max() >= t["link_min"]:
             picks = {int(row.argmax()) + 1}
-        text = data.pages[p].page.segments[i].text
-        chosen[(p, i)] = picks | {r for r in explicit_refs(text) if r <= len(row)}
+        chosen[(p, i)] = picks | {r for r in _refs(seg.text) if r <= len(row)}
     return chosen
 
 
@@ -82,13 +91,20 @@ def _link_prf(chosen: dict[tuple[int, int], set[int]], data: TrainData) -> tuple
     return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0)
 
 
-def tune_link(oof: dict[str, Any], data: TrainData) -> dict[str, float]:
-    if not oof["link_index"]:
-        return {"link": 0.5, "link_min": 0.3}
+def tune_link(oof: dict[str, Any], data: TrainData) -> dict[str, dict[str, float]]:
+    """Link thresholds per kind: concluding concerns, say, are general remarks more often than actions are."""
+    default = {"link": 0.5, "link_min": 0.3}
     probs = _segment_probs(oof)
-    best = max(((_link_prf(link_decisions(oof, data, t, m, probs), data)[2], t, m)
-                for t in GRID[::2] for m in GRID[::2] if m <= t), key=lambda x: (x[0], x[1]))
-    return {"link": float(best[1]), "link_min": float(best[2])}
+    tuned = {}
+    for kind in SUBSTANTIVE:
+        mine = {key: row for key, row in probs.items() if data.pages[key[0]].page.segments[key[1]].kind == kind}
+        if not mine:
+            tuned[kind] = default
+            continue
+        best = max(((_link_prf(link_decisions(oof, data, {kind: {"link": t, "link_min": m}}, mine), data)[2], t, m)
+                    for t in GRID[::3] for m in GRID[::3] if m <= t), key=lambda x: (x[0], x[1]))
+        tuned[kind] = {"link": float(best[1]), "link_min": float(best[2])}
+    return tuned
 
 
 def _prf(y_true: np.ndarray, y_pred: np.ndarray, labels: list[int]) -> list[dict[str, float]]:
@@ -102,7 +118,7 @@ def cv_metrics(oof: dict[str, Any], data: TrainData, thresholds: dict[str, Any])
     kinds = dict(zip(KINDS, _prf(data.kinds, kind_pred, list(range(len(KINDS))))))
     strand_pred = np.column_stack([oof["strands"][:, j] >= thresholds["strands"][s] for j, s in enumerate(STRANDS)])
     strands = {s: _prf(data.strands[:, j], strand_pred[:, j], [1])[0] for j, s in enumerate(STRANDS)}
-    chosen = link_decisions(oof, data, thresholds["link"], thresholds["link_min"])
+    chosen = link_decisions(oof, data, thresholds["link"])
     lp, lr, lf = _link_prf(chosen, data)
     return {
         "kind": kinds, "kind_macro_f1": round(float(np.mean([v["f1"] for v in kinds.values()])), 3),

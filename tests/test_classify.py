@@ -1,0 +1,63 @@
+"""The shipped model on the user's sample page (a golden test) and on a new comment."""
+
+import pytest
+
+from peelnlp.parse import parse_page
+from peelnlp.pipeline import tag_comment
+from peelnlp.segment import segment_pages
+from peelnlp.store import DEFAULT_MODEL, load_tagger
+
+pytestmark = pytest.mark.skipif(not (DEFAULT_MODEL / "meta.json").exists(), reason="no trained model in models/default")
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return load_tagger()
+
+
+@pytest.fixture(scope="module")
+def seed_page(tagger, seed_text):
+    return next(tagger.tag_pages(segment_pages([parse_page(seed_text)]), explain=True))
+
+
+def test_seed_statuses(seed_page):
+    statuses = [s.status for s in seed_page.status]
+    assert statuses[4] == "concern"
+    assert [statuses[i] for i in (0, 1, 3)] == ["evidenced"] * 3
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: the linker attaches the closing general remark 'These SOC "
+                   "observations have not been triangulated.' to recommendation 3 (p≈0.7), which flags it concern")
+def test_seed_recommendation_3_is_evidenced(seed_page):
+    assert seed_page.status[2].status == "evidenced"
+
+
+def test_seed_recommendation_5_is_flagged_with_its_reason(seed_page):
+    st = seed_page.status[4]
+    deciding = seed_page.segments[st.evidence[-1]]
+    assert st.is_gap and deciding.kind == "concern" and 5 in deciding.recs
+    assert deciding.text[:40] in st.reason
+
+
+def test_seed_kinds_mostly_right(seed_page, seed_gold):
+    agree = sum(p.kind == g.kind for p, g in zip(seed_page.segments, seed_gold.segments))
+    assert agree / len(seed_gold.segments) >= 0.6
+
+
+def test_explicit_references_are_followed(seed_page):
+    by_text = {s.text: s for s in seed_page.segments}
+    seg = next(s for t, s in by_text.items() if t.endswith("(recommendation 3)."))
+    assert 3 in seg.recs
+
+
+def test_explanations_name_features(seed_page):
+    seg = seed_page.segments[1]
+    assert seg.explanation and any(k.startswith("kind=") for k in seg.explanation)
+
+
+def test_new_comment_against_a_list_of_recommendations(tagger):
+    recs = "• assign lead responsible officers to all organised crime groups\n• improve victim care for fraud"
+    page = tag_comment(tagger, recs, "LROs have now been appointed for every mapped OCG. The force will introduce a fraud victim care unit in May.")
+    first, second = page.segments
+    assert first.kind == "action" and first.recs == (1,)
+    assert second.kind == "plan"

@@ -1,0 +1,145 @@
+"""The commands through typer's CliRunner: success paths and every kind of bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peelnlp import __version__
+from peelnlp.cli import app
+from peelnlp.store import DEFAULT_MODEL
+
+DATA = Path(__file__).parent / "data"
+SEED = str(DATA / "west-mercia-8929.txt")
+runner = CliRunner()
+needs_model = pytest.mark.skipif(not (DEFAULT_MODEL / "meta.json").exists(), reason="no trained model in models/default")
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.stdout
+
+
+def test_parse_outline():
+    result = runner.invoke(app, ["parse", SEED])
+    assert result.exit_code == 0
+    assert "Recommendations (5):" in result.stdout and "[3] 2018-09-25  comment:" in result.stdout
+
+
+def test_parse_json_lines_for_several_pages(tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_text("The force should act.\n\n[on]1 June 2018 [comment]It acted.[/comment][/on]")
+    result = runner.invoke(app, ["parse", SEED, str(other), "--format", "json"])
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 0 and [r["id"] for r in records] == ["8929", "other"]
+    assert len(records[0]["segments"]) == 28
+
+
+def test_parse_stdin():
+    result = runner.invoke(app, ["parse", "-", "--format", "json"], input=Path(SEED).read_text())
+    assert result.exit_code == 0 and json.loads(result.stdout)["id"] == "8929"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    pytest.param(b"", "empty", id="empty"),
+    pytest.param(b"\x00\x01\x02\x03" * 50, "binary", id="binary"),
+])
+def test_bad_input_is_one_line_and_exit_1(tmp_path, content, message):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    result = runner.invoke(app, ["parse", str(bad), SEED, "--format", "json"])
+    assert result.exit_code == 1
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert json.loads(result.stdout)["id"] == "8929"  # the good page is still printed
+    assert "Traceback" not in result.output
+
+
+def test_missing_file():
+    result = runner.invoke(app, ["parse", "no/such/page.txt"])
+    assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_non_utf8_gives_partial_result_with_warning(tmp_path):
+    page = tmp_path / "latin.txt"
+    page.write_bytes("The force should act on café.\n\n[on]1 June 2018 [comment]Done.[/comment][/on]".encode("latin-1"))
+    result = runner.invoke(app, ["parse", str(page)])
+    assert result.exit_code == 0 and "not valid UTF-8" in result.stderr and "Recommendations (1)" in result.stdout
+
+
+@needs_model
+def test_tag_text_shows_statuses_and_labels():
+    result = runner.invoke(app, ["tag", SEED])
+    assert result.exit_code == 0
+    assert "5. begin to measure" in result.stdout and "status: CONCERN" in result.stdout
+    assert "[action | recs" in result.stdout
+
+
+@needs_model
+def test_tag_json_matches_schema():
+    record = json.loads(runner.invoke(app, ["tag", SEED, "--format", "json"]).stdout)
+    assert {"id", "title", "force", "recommendations", "timeline", "segments", "status"} <= set(record)
+    seg = record["segments"][0]
+    assert {"entry", "text", "kind", "recs", "strands", "scores", "needs_review"} <= set(seg)
+    assert [s["n"] for s in record["status"]] == [1, 2, 3, 4, 5]
+
+
+@needs_model
+def test_tag_explain():
+    result = runner.invoke(app, ["tag", SEED, "--explain"])
+    assert result.exit_code == 0 and "why: kind=" in result.stdout
+
+
+@needs_model
+def test_tag_comment_against_recommendations(tmp_path):
+    recs = tmp_path / "recs.txt"
+    recs.write_text("assign lead responsible officers to every OCG\nmeasure activity across the 4Ps\n")
+    result = runner.invoke(app, ["tag", "--recommendations", str(recs), "--comment", "-", "--format", "json"],
+                           input="LROs have been assigned to every OCG.")
+    record = json.loads(result.stdout)
+    assert result.exit_code == 0 and len(record["recommendations"]) == 2 and record["segments"][0]["kind"] == "action"
+
+
+def test_tag_needs_pages_or_a_comment():
+    result = runner.invoke(app, ["tag"])
+    assert result.exit_code == 2 and "give page files" in result.output
+
+
+def test_tag_with_a_model_folder_that_is_not_one(tmp_path):
+    result = runner.invoke(app, ["tag", SEED, "--model", str(tmp_path)])
+    assert result.exit_code == 1 and "no meta.json" in result.stderr
+
+
+def test_corpus_check_reports_problems_with_locations(tmp_path):
+    (tmp_path / "bad.jsonl").write_text('{"id": "1"}\nnot json\n')
+    result = runner.invoke(app, ["corpus", "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "bad.jsonl:1:" in result.stdout and "bad.jsonl:2: not a JSON object" in result.stdout
+
+
+def test_corpus_stats_json():
+    result = runner.invoke(app, ["corpus", "stats", str(DATA / "corpus_tiny"), "--format", "json"])
+    stats = json.loads(result.stdout)
+    assert result.exit_code == 0 and stats["pages"] == 10 and sum(stats["kinds"].values()) == stats["segments"]
+
+
+@needs_model
+def test_evaluate_on_the_sample(tmp_path):
+    pages, gold = tmp_path / "pages", tmp_path / "gold"
+    pages.mkdir(), gold.mkdir()
+    (pages / "8929.txt").write_text(Path(SEED).read_text())
+    (gold / "8929.json").write_text((DATA / "west-mercia-8929.json").read_text())
+    result = runner.invoke(app, ["evaluate", "--pages", str(pages), "--gold", str(gold), "--format", "json"])
+    scores = json.loads(result.stdout)
+    assert result.exit_code == 0 and scores["boundary_f1"] == 1.0 and scores["rec_split_acc"] == 1.0
+    assert set(scores["kind"]) == {"action", "plan", "verified", "concern", "oversight", "other"}
+
+
+def test_train_small_corpus(tmp_path):
+    result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(tmp_path / "m"), "--folds", "2"])
+    assert result.exit_code == 0 and "kind macro-F1" in result.stdout and (tmp_path / "m" / "meta.json").exists()
+
+
+def test_train_without_corpus(tmp_path):
+    result = runner.invoke(app, ["train", "--corpus", str(tmp_path / "none"), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "no corpus here" in result.stderr

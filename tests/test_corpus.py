@@ -1,0 +1,88 @@
+"""The corpus checker catches each kind of error; the shipped corpus passes it and meets its minimums."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from peelnlp.corpus import DEFAULT_CORPUS, check_corpus, corpus_stats, fingerprint
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def good_record(seed_gold_dict_module):
+    return seed_gold_dict_module
+
+
+@pytest.fixture(scope="module")
+def seed_gold_dict_module():
+    record = json.loads((DATA / "west-mercia-8929.json").read_text())
+    record["raw"] = (DATA / "west-mercia-8929.txt").read_text()
+    record["theme"] = "soc-peel"
+    return record
+
+
+def problems_of(tmp_path, record) -> list[str]:
+    (tmp_path / "c.jsonl").write_text(json.dumps(record) + "\n")
+    return check_corpus(tmp_path)
+
+
+def broken(record, change):
+    r = copy.deepcopy(record)
+    change(r)
+    return r
+
+
+def test_good_record_passes(tmp_path, good_record):
+    assert problems_of(tmp_path, good_record) == []
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    pytest.param(lambda r: r["segments"][0].update(kind="acton"), "kind 'acton' is not one of", id="kind"),
+    pytest.param(lambda r: r["segments"][1].update(strands=["pursuit"]), "strands ['pursuit']", id="strand"),
+    pytest.param(lambda r: r["segments"][1].update(recs=[9]), "recs [9]: expected numbers from 1 to 5", id="rec-range"),
+    pytest.param(lambda r: r["segments"][2].update(text="not in the comment"), "is not in comment", id="segment-text"),
+    pytest.param(lambda r: r["segments"].pop(3), "text before it is in no segment", id="coverage"),
+    pytest.param(lambda r: r["status"][4].update(status="evidenced"), "disagrees with the guide's rule", id="status-rule"),
+    pytest.param(lambda r: r["recommendations"].pop(), "parses to 5 recommendations, the record has 4", id="raw-recs"),
+    pytest.param(lambda r: r["timeline"][0].update(date="22/03/2018"), "is not YYYY-MM-DD", id="date"),
+    pytest.param(lambda r: r["timeline"].append({"date": None}), "exactly one of 'status' or 'comment'", id="entry"),
+    pytest.param(lambda r: r.pop("raw"), "field 'raw' should be a str", id="missing-field"),
+    pytest.param(lambda r: r["segments"][0].update(entry=0), "is not the index of a comment", id="entry-index"),
+])
+def test_each_error_is_caught(tmp_path, good_record, change, message):
+    problems = problems_of(tmp_path, broken(good_record, change))
+    assert any(message in p for p in problems), problems
+    assert all(p.startswith("c.jsonl:1: ") for p in problems)
+
+
+def test_all_problems_are_reported_at_once(tmp_path, good_record):
+    bad = broken(good_record, lambda r: (r["segments"][0].update(kind="x"), r["segments"][1].update(recs=[0])))
+    (tmp_path / "c.jsonl").write_text(json.dumps(bad) + "\n" + json.dumps(good_record) + "\n{broken\n")
+    problems = check_corpus(tmp_path)
+    assert len([p for p in problems if p.startswith("c.jsonl:1:")]) >= 2
+    assert any(p.startswith("c.jsonl:2: id '8929' already used") for p in problems)
+    assert any(p.startswith("c.jsonl:3: not a JSON object") for p in problems)
+
+
+def test_fingerprint_changes_with_content(tmp_path, good_record):
+    problems_of(tmp_path, good_record)
+    before = fingerprint(tmp_path)
+    (tmp_path / "c.jsonl").write_text(json.dumps(good_record) + "\n\n")
+    assert fingerprint(tmp_path) != before and len(before) == 64
+
+
+def test_shipped_corpus_passes_the_check():
+    assert check_corpus(DEFAULT_CORPUS) == []
+
+
+def test_shipped_corpus_meets_its_minimums():
+    stats = corpus_stats(DEFAULT_CORPUS)
+    assert stats["pages"] >= 200 and stats["segments"] >= 3000
+    assert min(stats["kinds"].values()) >= 150 and min(stats["strands"].values()) >= 150
+    assert min(stats["statuses"].values()) >= 60
+    assert stats["soc_share"] >= 0.4 and stats["pages_with_3plus_recs"] >= 60
+    links = stats["links_on_3plus_pages"]
+    assert links["implicit"] > links["explicit"]

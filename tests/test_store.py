@@ -1,0 +1,93 @@
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from peelnlp.errors import ModelError
+from peelnlp.parse import parse_page
+from peelnlp.segment import segment_pages
+from peelnlp.store import load_models, load_tagger, read_meta, save_model
+from peelnlp.train import train_model
+
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    report = train_model(DATA / "corpus_tiny", out, seed=0, folds=2)
+    return report
+
+
+def probabilities(model_dir, text):
+    tagger = load_tagger(model_dir)
+    page = next(tagger.tag_pages(segment_pages([parse_page(text)])))
+    return [s.scores for s in page.segments]
+
+
+def test_meta_records_versions_hashes_and_metrics(tiny_model):
+    meta = read_meta(tiny_model.path)
+    assert meta["format_version"] == 1 and meta["seed"] == 0
+    assert set(meta["versions"]) == {"peelnlp", "scikit-learn", "spacy"}
+    assert len(meta["corpus_sha256"]) == 64 and set(meta["files"]) == {f"{p}.joblib" for p in ("featurizer", "kind", "strands", "linker")}
+    assert set(meta["thresholds"]["strands"]) == {"pursue", "prevent", "protect", "prepare"}
+    assert "kind_macro_f1" in meta["metrics"]
+
+
+def test_round_trip_gives_identical_probabilities(tiny_model, tmp_path, seed_text):
+    models, meta = load_models(tiny_model.path)
+    copy = save_model(models, {k: v for k, v in meta.items() if k not in ("files", "versions")}, tmp_path / "copy")
+    assert probabilities(tiny_model.path, seed_text) == probabilities(copy, seed_text)
+
+
+def test_training_is_deterministic(tiny_model, tmp_path, seed_text):
+    again = train_model(DATA / "corpus_tiny", tmp_path / "again", seed=0, folds=2)
+    assert again.metrics == tiny_model.metrics
+    assert probabilities(again.path, seed_text) == probabilities(tiny_model.path, seed_text)
+
+
+def test_tampered_file_is_refused_before_unpickling(tiny_model, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_model.path, bad)
+    with (bad / "kind.joblib").open("ab") as fh:
+        fh.write(b"tampered")
+    with pytest.raises(ModelError, match="SHA-256 does not match"):
+        load_tagger(bad)
+
+
+def test_missing_part_and_missing_folder(tiny_model, tmp_path):
+    import shutil
+
+    partial = tmp_path / "partial"
+    shutil.copytree(tiny_model.path, partial)
+    (partial / "linker.joblib").unlink()
+    with pytest.raises(ModelError, match="missing"):
+        load_tagger(partial)
+    with pytest.raises(ModelError, match="no meta.json"):
+        load_tagger(tmp_path / "nothing")
+
+
+def test_version_mismatch_warns(tiny_model, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_model.path, old)
+    meta = json.loads((old / "meta.json").read_text())
+    meta["versions"]["scikit-learn"] = "0.0.1"
+    (old / "meta.json").write_text(json.dumps(meta))
+    with pytest.warns(UserWarning, match="trained with scikit-learn 0.0.1"):
+        load_tagger(old)
+
+
+def test_tagged_segments_carry_probabilities(tiny_model, seed_text):
+    scores = probabilities(tiny_model.path, seed_text)
+    for s in scores:
+        assert abs(sum(s["kind"].values()) - 1) < 0.01
+        assert set(s["strands"]) == {"pursue", "prevent", "protect", "prepare"}
+        assert set(s["recs"]) == {"1", "2", "3", "4", "5"}
+        assert all(0 <= p <= 1 for p in s["recs"].values())
