@@ -107,14 +107,27 @@ def cue_vector(ctx: SegmentContext) -> list[float]:
         min(len(text.split()), 60) / 60, float(text[:1].islower()),
         float(bool(_CUE_RES["future"].search(ctx.next_text))),
         min(len(SOC_TERMS.findall(text)), 4) / 4, float(ctx.n_recs > 1),
-        *_comment_cues(ctx.comment), *_page_cues(ctx.page_topic),
+        *_comment_cues(ctx.comment), *_page_cues(ctx.page_topic), *_final_clause_cues(text),
     ]
     return values
 
 
 CUE_NAMES = [*CUES, "ends_colon", "after_colon", "in_finding_block", "in_list_block", "first_in_comment", "length",
              "starts_lower", "next_is_future", "soc_terms", "multi_rec_page",
-             "inspectorate_comment", "evaluative_comment", "soc_page", "inspection_title", "own_page_title"]
+             "inspectorate_comment", "evaluative_comment", "soc_page", "inspection_title", "own_page_title",
+             "final_clause_negative", "final_clause_positive", "final_clause_future", "mixed_polarity"]
+
+
+_CONTRAST = re.compile(r"[,;]?\s\b(?:but|however|although|though|yet|whereas)\b", re.I)
+_POSITIVE = re.compile(r"\b(?:good|outstanding|effective\w*|well|strong|robust|improved|positive|appropriately|in place)\b", re.I)
+
+
+def _final_clause_cues(text: str) -> tuple[float, float, float, float]:
+    """A sentence of mixed polarity takes its kind from its final clause ("good work, but it has yet to …")."""
+    parts = _CONTRAST.split(text)
+    final = parts[-1]
+    return (float(bool(_CUE_RES["negative"].search(final))), float(bool(_POSITIVE.search(final))),
+            float(bool(_CUE_RES["future"].search(final))), float(len(parts) > 1))
 
 
 # A comment and a page are shared by many segments: their cues are computed once each.
