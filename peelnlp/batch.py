@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import InputError, PeelnlpError
+from .errors import InputError, ModelError, PeelnlpError
 from .inputs import Task, count_pages, read_inputs
 from .pipeline import tag_sources
 from .records import Failure, Page
-from .results import Counts, ResultsSink, RunInfo, Scored, open_sink, output_format
+from .resultfiles import open_sink, output_format
+from .results import Counts, ResultsSink, RunInfo, Scored
 
 DEFAULT_BATCH = 64
 MAX_FAILURES_KEPT = 20
@@ -76,7 +77,7 @@ def score_tasks(tasks: Sequence[Task], tagger: Any) -> list[Scored]:
         where = tasks[0].source.path or tasks[0].source.name
         items = [Failure(tasks[0].source.name, f"{where}: scoring failed ({type(exc).__name__}: {exc}); "
                                                "check the page text or report it with the page attached")]
-    return [_scored(t, item) for t, item in zip(tasks, items)]
+    return [_scored(t, item) for t, item in zip(tasks, items, strict=True)]
 
 
 def _scored(task: Task, item: Page | Failure) -> Scored:
@@ -94,10 +95,15 @@ _WORKER_LOCK = threading.Lock()
 
 def _init_worker(loader: Loader, model: Path | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    # A failing initializer would make the pool start new workers forever: keep the error instead
+    # and raise it at the first call, so the main process reports it once.
     try:
         _WORKER["tagger"] = loader(model)
-    except PeelnlpError as exc:  # raised again at the first call, so the main process reports it
+    except PeelnlpError as exc:
         _WORKER["error"] = exc
+    except Exception as exc:
+        _WORKER["error"] = ModelError(f"cannot load the model in a worker process ({type(exc).__name__}: {exc}); "
+                                      "check that `peelnlp tag` works with the same --model")
 
 
 def _worker_tagger() -> Any:
@@ -196,7 +202,7 @@ class _Dask:
         except ImportError:
             raise PeelnlpError("--dask needs dask.distributed; install it with: pip install 'peelnlp[dask]'") from None
         try:
-            self.client = Client(address, timeout="20s", set_as_default=False)
+            self.client = Client(address, set_as_default=False)  # connect timeout: dask's config
         except (OSError, TimeoutError, ValueError) as exc:
             raise PeelnlpError(f"cannot reach a dask scheduler at {address!r} ({exc}); check the address "
                                "(e.g. tcp://scheduler:8786) and that the scheduler is running") from None
@@ -222,30 +228,52 @@ def _executor(loader: Loader, model: Path | None, workers: int, dask: str | None
 
 # ---- the run --------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Job:
+    inputs: tuple[str, ...]
+    model: Path | None
+    workers: int
+    batch_size: int
+    dask: str | None
+    loader: Loader
+    on_progress: Callable[[Progress], None] | None
+
+
 def score(
     inputs: Sequence[str], out: Path, *, to: str | None = None, model: Path | None = None,
     workers: int | None = None, batch_size: int = DEFAULT_BATCH, dask: str | None = None,
     on_progress: Callable[[Progress], None] | None = None, loader: Loader | None = None,
 ) -> Summary:
-    """Score every page of ``inputs`` into ``out``; pages already scored by this model are skipped."""
+    """Score every page of ``inputs`` into ``out``; pages already scored by this model are skipped.
+
+    ``loader(model)`` returns a tagger (default: :func:`load_model`); it must be importable by
+    name, because worker processes call it. ``on_progress`` is called after every batch.
+    """
     if batch_size < 1 or (workers is not None and workers < 1):
         raise InputError(f"--batch-size and --workers must be at least 1; got {batch_size} and {workers}")
+    job = _Job(tuple(inputs), model, workers or os.cpu_count() or 1, batch_size, dask, loader or load_model, on_progress)
     out, fmt = Path(out), output_format(Path(out), to)
-    total = count_pages(inputs) if on_progress else None
     sink, counts = open_sink(out, fmt), Counts()
     try:
-        ex = _executor(loader or load_model, model, workers or os.cpu_count() or 1, dask)
-        try:
-            version, corpus = ex.info()
-            sink.start(RunInfo(version, corpus, tuple(inputs)))
-            _run(read_inputs(inputs), ex, sink, counts, batch_size, _reporter(on_progress, counts, total))
-        finally:
-            ex.close()
+        _score_into(sink, counts, job)
     except BaseException:
-        sink.abort(counts)
+        sink.abort(counts)  # keeps the committed batches (SQLite) or removes the .part files
         raise
     sink.finish(counts)
     return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures))
+
+
+def _score_into(sink: ResultsSink, counts: Counts, job: _Job) -> None:
+    total = count_pages(job.inputs) if job.on_progress else None
+    ex = _executor(job.loader, job.model, job.workers, job.dask)
+    try:
+        version, corpus = ex.info()
+        sink.start(RunInfo(version, corpus, job.inputs))
+        report = _reporter(job.on_progress, counts, total)
+        report()  # the progress bar appears as soon as the model is loaded
+        _run(read_inputs(job.inputs), ex, sink, counts, job.batch_size, report)
+    finally:
+        ex.close()
 
 
 def _reporter(on_progress: Callable[[Progress], None] | None, counts: Counts, total: int | None) -> Callable[[], None]:

@@ -79,12 +79,14 @@ def _jsonl_task(line: bytes, where: str, fallback: str) -> Task:
         record = json.loads(line)
     except ValueError as exc:
         return _failed(fallback, where, f"{where}: not valid JSON ({exc}); expected one {{\"id\", \"text\"}} object per line")
-    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+    text = record.get("text", record.get("raw")) if isinstance(record, dict) else None
+    if not isinstance(text, str):
         found = sorted(record) if isinstance(record, dict) else type(record).__name__
-        return _failed(fallback, where, f"{where}: expected an object with a \"text\" string and an \"id\"; found {found}")
+        return _failed(fallback, where, f"{where}: expected an object with an \"id\" and a \"text\" string "
+                                        f"(or \"raw\", as in corpus records); found {found}")
     given = record.get("id")
     has_id = given is not None and str(given) != ""
-    return _text_task(str(given) if has_id else fallback, record["text"], where, fixed_id=has_id)
+    return _text_task(str(given) if has_id else fallback, text, where, fixed_id=has_id)
 
 
 def _jsonl_tasks(lines: Iterable[bytes], label: str, stem: str) -> Iterator[Task]:
@@ -138,7 +140,7 @@ def _stdin_tasks() -> Iterator[Task]:
     while first and not first.strip():
         head, first = head + first, stream.readline(MAX_PAGE_BYTES + 1)
     if first.lstrip().startswith(b"{"):
-        yield from _jsonl_tasks(itertools.chain([head, first], stream), "stdin", "stdin")
+        yield from _jsonl_tasks(itertools.chain(head.splitlines(keepends=True), [first], stream), "stdin", "stdin")
         return
     data = head + first + stream.read(MAX_PAGE_BYTES + 1 - len(head + first))
     if len(data) > MAX_PAGE_BYTES:

@@ -1,4 +1,4 @@
-"""Where batch scoring puts its results: a SQLite database, a JSON Lines file or two CSV files.
+"""The results store of batch scoring: a SQLite database, and the reader of scored pages.
 
 SQLite schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version`` and in ``meta``):
 
@@ -15,21 +15,21 @@ SQLite schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version`` a
   (one row per segment and strand, for strand queries) and ``statuses`` (n, status, reason,
   evidence as a JSON list of segment indexes). Child rows point at ``pages.page_key`` and go
   with it (ON DELETE CASCADE).
+- indexes for the gap queries: statuses by status, pages by force and last comment date, pages
+  by date, segment strands by strand, segments by kind, pages by page id and by run.
 
 Each batch is written in one transaction, so an interrupted run keeps every finished batch and
-the database stays consistent (WAL journal). File outputs are written to ``PATH.part`` and
-renamed into place when the run finishes, so an interrupted run leaves no half-written file.
+the database stays consistent (WAL journal). The JSON Lines and CSV outputs are in
+:mod:`peelnlp.resultfiles`; :func:`load_pages` reads pages back from a database or a JSON Lines file.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,8 +38,6 @@ from .errors import ResultsError
 from .records import Page
 
 SCHEMA_VERSION = 1
-FORMATS = ("sqlite", "jsonl", "csv")
-_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
@@ -118,27 +116,11 @@ class ResultsSink(Protocol):
     def abort(self, counts: Counts) -> None: ...
 
 
-def output_format(path: Path, to: str | None = None) -> str:
-    """``--to`` if given, else from the suffix of ``--out``; SQLite when the suffix says nothing."""
-    if to is not None:
-        if to not in FORMATS:
-            raise ResultsError(f"output format {to!r} is not one of {', '.join(FORMATS)}")
-        return to
-    return _SUFFIXES.get(path.suffix.lower(), "sqlite")
-
-
-def open_sink(path: Path, to: str | None = None) -> ResultsSink:
-    fmt = output_format(path, to)
-    if fmt == "sqlite":
-        return SQLiteSink(path)
-    return JsonlSink(path) if fmt == "jsonl" else CsvSink(path)
-
-
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -194,18 +176,21 @@ class SQLiteSink:
         self.model = run.model
         cur = self.conn.execute(
             "INSERT INTO runs (model, corpus_sha256, inputs, started) VALUES (?, ?, ?, ?)",
-            (run.model, run.corpus_sha256, _dumps(list(run.inputs)), _now()),
+            (run.model, run.corpus_sha256, dumps(list(run.inputs)), _now()),
         )
         self.run_id = cur.lastrowid
 
     def already_scored(self, keys: Sequence[str]) -> set[str]:
         """Keys of pages this model already scored without error (failed pages are tried again)."""
-        marks = ",".join("?" * len(keys))
-        rows = self.conn.execute(
-            f"SELECT content_hash FROM pages WHERE model = ? AND error IS NULL AND content_hash IN ({marks})",
-            (self.model, *keys),
-        )
-        return {r[0] for r in rows}
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):  # stay under SQLite's limit on query parameters
+            part = keys[i : i + 500]
+            rows = self.conn.execute(
+                "SELECT content_hash FROM pages WHERE model = ? AND error IS NULL "
+                f"AND content_hash IN ({','.join('?' * len(part))})", (self.model, *part),
+            )
+            found.update(r[0] for r in rows)
+        return found
 
     def write(self, batch: Sequence[Scored]) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
@@ -247,7 +232,7 @@ def _insert(conn: sqlite3.Connection, item: Scored, model: str, run_id: int | No
         "INSERT INTO pages (page_id, content_hash, model, run_id, source, title, force, last_comment_date, "
         "n_recommendations, n_gaps, record, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (page.id, item.key, model, run_id, item.source, page.title, page.force, page.last_comment_date(),
-         len(page.recommendations), gaps, _dumps(page.to_dict()), item.raw),
+         len(page.recommendations), gaps, dumps(page.to_dict()), item.raw),
     ).lastrowid
     _insert_parts(conn, key, page)
 
@@ -259,8 +244,8 @@ def _insert_parts(conn: sqlite3.Connection, key: int | None, page: Page) -> None
         [(key, i, e.date, e.status, e.comment) for i, e in enumerate(page.timeline)],
     )
     conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        (key, i, s.entry, s.start, s.end, s.text, s.kind, _dumps(list(s.recs)), _dumps(list(s.strands)),
-         _p_kind(s.scores, s.kind), _dumps(s.scores) if s.scores is not None else None, int(s.needs_review))
+        (key, i, s.entry, s.start, s.end, s.text, s.kind, dumps(list(s.recs)), dumps(list(s.strands)),
+         p_kind(s.scores, s.kind), dumps(s.scores) if s.scores is not None else None, int(s.needs_review))
         for i, s in enumerate(page.segments)
     ])
     conn.executemany(
@@ -269,111 +254,15 @@ def _insert_parts(conn: sqlite3.Connection, key: int | None, page: Page) -> None
     )
     conn.executemany(
         "INSERT INTO statuses VALUES (?, ?, ?, ?, ?)",
-        [(key, s.n, s.status, s.reason, _dumps(list(s.evidence))) for s in page.status],
+        [(key, s.n, s.status, s.reason, dumps(list(s.evidence))) for s in page.status],
     )
 
 
-def _p_kind(scores: dict[str, Any] | None, kind: str | None) -> float | None:
+def p_kind(scores: dict[str, Any] | None, kind: str | None) -> float | None:
     if not scores or kind is None:
         return None
     p = scores.get("kind", {}).get(kind)
     return float(p) if p is not None else None
-
-
-class _AtomicFiles:
-    """Files written as ``NAME.part`` and renamed into place only when the run finishes."""
-
-    def __init__(self, *paths: Path) -> None:
-        self.paths = paths
-        self.model = ""
-        self.parts = [p.with_name(p.name + ".part") for p in paths]
-        try:
-            self.handles = [part.open("w", encoding="utf-8", newline="") for part in self.parts]
-        except OSError as exc:
-            raise ResultsError(f"{exc.filename}: cannot write ({exc.strerror}); check the --out path") from None
-
-    def already_scored(self, keys: Sequence[str]) -> set[str]:
-        return set()  # a file is rewritten whole by each run
-
-    def start(self, run: RunInfo) -> None:
-        self.model = run.model
-
-    def finish(self, counts: Counts) -> None:
-        for handle, part, path in zip(self.handles, self.parts, self.paths):
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-            os.replace(part, path)
-
-    def abort(self, counts: Counts) -> None:
-        for handle, part in zip(self.handles, self.parts):
-            handle.close()
-            part.unlink(missing_ok=True)
-
-
-class JsonlSink(_AtomicFiles):
-    """One page record per line, plus ``raw`` (the page text); a failed input is ``{"id", "source", "error"}``."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-
-    def write(self, batch: Sequence[Scored]) -> None:
-        out = self.handles[0]
-        for item in batch:
-            if item.page is None:
-                record = {"id": item.name, "source": item.source, "error": item.error}
-            else:
-                record = {**item.page.to_dict(), "raw": item.raw} if item.raw is not None else item.page.to_dict()
-            out.write(_dumps(record) + "\n")
-
-
-SEGMENT_COLUMNS = ("page_id", "source", "model", "title", "force", "segment", "entry", "date", "kind", "recs",
-                   "strands", "p_kind", "needs_review", "text", "error")
-STATUS_COLUMNS = ("page_id", "source", "model", "force", "last_comment_date", "n", "recommendation", "status",
-                  "reason", "evidence")
-
-
-def status_csv_path(path: Path) -> Path:
-    """The second CSV file: PATH's stem + ``_status.csv`` beside it."""
-    return path.with_name(path.stem + "_status.csv")
-
-
-class CsvSink(_AtomicFiles):
-    """One row per segment in PATH; one row per recommendation status in PATH-stem_status.csv."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, status_csv_path(path))
-        self.segments, self.statuses = (csv.writer(h) for h in self.handles)
-        self.segments.writerow(SEGMENT_COLUMNS)
-        self.statuses.writerow(STATUS_COLUMNS)
-
-    def write(self, batch: Sequence[Scored]) -> None:
-        for item in batch:
-            if item.page is None:
-                self.segments.writerow([item.name, item.source, self.model, *[""] * 11, item.error])
-                continue
-            self.segments.writerows(_segment_rows(item, self.model))
-            self.statuses.writerows(_status_rows(item, self.model))
-
-
-def _segment_rows(item: Scored, model: str) -> Iterator[list[Any]]:
-    page = item.page
-    assert page is not None
-    for i, s in enumerate(page.segments):
-        p = _p_kind(s.scores, s.kind)
-        yield [page.id, item.source, model, page.title, page.force, i, s.entry, page.timeline[s.entry].date,
-               s.kind, ";".join(map(str, s.recs)), ";".join(s.strands), "" if p is None else f"{p:.4f}",
-               int(s.needs_review), s.text, ""]
-
-
-def _status_rows(item: Scored, model: str) -> Iterator[list[Any]]:
-    page = item.page
-    assert page is not None
-    texts = {r.n: r.text for r in page.recommendations}
-    last = page.last_comment_date()
-    for st in page.status:
-        yield [page.id, item.source, model, page.force, last, st.n, texts.get(st.n, ""), st.status, st.reason,
-               ";".join(map(str, st.evidence))]
 
 
 def load_pages(path: Path, model: str | None = None) -> Iterator[Page]:

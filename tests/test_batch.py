@@ -1,0 +1,305 @@
+"""Batch scoring: every input form, resuming, bad pages, worker pools, dask, and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peelnlp import batch
+from peelnlp.cli import app
+from peelnlp.gaps import page_status
+from peelnlp.inputs import content_key, read_inputs
+from peelnlp.records import Page
+from peelnlp.results import load_pages
+
+DATA = Path(__file__).parent / "data" / "batch"
+PAGES = DATA / "pages"
+MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+
+
+class StandInTagger:
+    """Labels every segment "action" for recommendation 1; raises on a page titled with BREAK."""
+
+    version = "stand-in-1"
+    meta = {"corpus_sha256": "0" * 64}
+
+    def tag_pages(self, pages: Iterable[Page], explain: bool = False) -> Iterator[Page]:
+        for page in pages:
+            if "BREAK" in (page.title or ""):
+                raise RuntimeError("the tagger cannot read this page")
+            segments = tuple(
+                dataclasses.replace(s, kind="action", recs=(1,), strands=("prepare",), needs_review=i % 2 == 1,
+                                    scores={"kind": {"action": 0.9, "plan": 0.1}, "strands": {"prepare": 0.7},
+                                            "recs": {"1": 0.8}})
+                for i, s in enumerate(page.segments)
+            )
+            tagged = dataclasses.replace(page, segments=segments, model=self.version)
+            yield dataclasses.replace(tagged, status=page_status(tagged))
+
+
+def stand_in(path: Path | None = None) -> StandInTagger:
+    return StandInTagger()
+
+
+def counting_stand_in(log_dir: Path | None) -> StandInTagger:
+    """A stand-in loader that records each load in a file named for the loading process."""
+    assert log_dir is not None
+    with (Path(log_dir) / str(os.getpid())).open("a") as fh:
+        fh.write("loaded\n")
+    return StandInTagger()
+
+
+def loads(log_dir: Path) -> list[str]:
+    return [p.read_text() for p in log_dir.iterdir()]
+
+
+def page_texts() -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(PAGES.rglob("*.txt"))}
+
+
+def records(path: Path) -> list[dict]:
+    return [p.to_dict() for p in load_pages(path)]
+
+
+def table_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every table's content keyed by content hash rather than by row ids, which differ by run."""
+    conn = sqlite3.connect(path)
+    out = {"pages": sorted(conn.execute(
+        "SELECT content_hash, page_id, model, source, title, force, last_comment_date, n_recommendations, "
+        "n_gaps, record, error, raw FROM pages"))}
+    for table in ("recommendations", "entries", "segments", "segment_strands", "statuses"):
+        rows = conn.execute(f"SELECT p.content_hash, t.* FROM {table} t JOIN pages p USING (page_key)")
+        out[table] = sorted((r[0], *r[2:]) for r in rows)
+    conn.close()
+    return out
+
+
+# ---- inputs ---------------------------------------------------------------------------------
+
+def test_inputs_directory_is_recursive_and_sorted() -> None:
+    names = [t.source.name for t in read_inputs([str(PAGES)])]
+    assert sorted(names) == sorted(page_texts()) and "300028" in names  # 300028 is in nested/
+
+
+def test_inputs_jsonl_and_csv_keep_given_ids(tmp_path: Path) -> None:
+    texts = page_texts()
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"id": f"j{k}", "text": t}) + "\n" for k, t in texts.items()))
+    with (tmp_path / "in.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("id", "text"), *((f"c{k}", t) for k, t in texts.items())])
+    tasks = list(read_inputs([str(tmp_path / "in.jsonl"), str(tmp_path / "in.csv")]))
+    assert [t.source.name for t in tasks] == [f"j{k}" for k in texts] + [f"c{k}" for k in texts]
+    assert all(t.fixed_id and t.source.text in texts.values() for t in tasks)
+    assert tasks[0].source.path == f"{tmp_path / 'in.jsonl'}:1"
+
+
+def test_inputs_jsonl_accepts_corpus_records_and_reports_bad_lines(tmp_path: Path) -> None:
+    text = page_texts()["300035"]
+    lines = [json.dumps({"id": "c1", "raw": text}), json.dumps({"id": "c2"}), "[1, 2]", json.dumps({"text": text})]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n\n")
+    tasks = list(read_inputs([str(tmp_path / "in.jsonl")]))
+    assert [(t.source.name, t.source.error is None) for t in tasks] == [
+        ("c1", True), ("in-2", False), ("in-3", False), ("in-4", True)]
+    assert 'expected an object with an "id" and a "text" string' in (tasks[1].source.error or "")
+    assert not tasks[3].fixed_id  # no id given: the title's id is kept
+
+
+def test_inputs_stdin_page_and_stdin_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = page_texts()["300035"]
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    [task] = read_inputs(["-"])
+    assert task.source.text == text and task.source.name == "stdin"
+    lines = "\n" + json.dumps({"id": "a", "text": text}) + "\n" + json.dumps({"id": "b", "text": text}) + "\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(lines.encode())))
+    assert [t.source.name for t in read_inputs(["-"])] == ["a", "b"]
+
+
+def test_content_key_depends_on_name_and_text() -> None:
+    [task] = read_inputs([str(PAGES / "300035.txt")])
+    [again] = read_inputs([str(PAGES / "300035.txt")])
+    assert len(task.key) == 64 and task.key == again.key
+    assert content_key(dataclasses.replace(task.source, text=task.source.text + " ")) != task.key
+    assert content_key(dataclasses.replace(task.source, name="other")) != task.key
+
+
+# ---- outputs --------------------------------------------------------------------------------
+
+def test_sqlite_output_holds_every_page_and_part(tmp_path: Path) -> None:
+    out = tmp_path / "r.sqlite"
+    summary = batch.score([str(PAGES)], out, workers=1, loader=stand_in)
+    assert (summary.scored, summary.skipped, summary.failed, summary.format) == (6, 0, 0, "sqlite")
+    conn = sqlite3.connect(out)
+    assert conn.execute("SELECT model, corpus_sha256, n_ok, n_failed, n_skipped, state FROM runs").fetchall() == [
+        ("stand-in-1", "0" * 64, 6, 0, 0, "finished")]
+    pages = records(out)
+    assert len(pages) == 6 and all(p["model"] == "stand-in-1" for p in pages)
+    n_segments = sum(len(p["segments"]) for p in pages)
+    assert conn.execute("SELECT count(*) FROM segments").fetchone()[0] == n_segments
+    assert conn.execute("SELECT count(*) FROM segment_strands WHERE strand = 'prepare'").fetchone()[0] == n_segments
+    assert conn.execute("SELECT count(*) FROM statuses").fetchone()[0] == sum(len(p["status"]) for p in pages)
+    assert conn.execute("SELECT raw FROM pages WHERE page_id = '300035'").fetchone()[0] == page_texts()["300035"]
+
+
+def test_jsonl_and_csv_outputs_hold_the_same_records(tmp_path: Path) -> None:
+    batch.score([str(PAGES)], tmp_path / "r.sqlite", workers=1, loader=stand_in)
+    batch.score([str(PAGES)], tmp_path / "r.jsonl", workers=1, loader=stand_in)
+    batch.score([str(PAGES)], tmp_path / "r.csv", workers=1, loader=stand_in)
+    expected = records(tmp_path / "r.sqlite")
+    assert records(tmp_path / "r.jsonl") == expected
+    lines = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert all(set(line) >= {"id", "recommendations", "timeline", "segments", "status", "raw"} for line in lines)
+    segment_rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
+    status_rows = list(csv.DictReader((tmp_path / "r_status.csv").open(encoding="utf-8")))
+    assert len(segment_rows) == sum(len(p["segments"]) for p in expected)
+    assert len(status_rows) == sum(len(p["status"]) for p in expected)
+    assert {r["kind"] for r in segment_rows} == {"action"} and segment_rows[0]["p_kind"] == "0.9000"
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_progress_reports_the_total_and_every_batch(tmp_path: Path) -> None:
+    seen: list[batch.Progress] = []
+    batch.score([str(PAGES)], tmp_path / "r.sqlite", workers=1, batch_size=4, loader=stand_in, on_progress=seen.append)
+    assert [(p.done, p.total) for p in seen] == [(0, 6), (4, 6), (6, 6)]
+
+
+def test_to_overrides_the_suffix(tmp_path: Path) -> None:
+    summary = batch.score([str(PAGES / "300035.txt")], tmp_path / "out.db", to="jsonl", workers=1, loader=stand_in)
+    assert summary.format == "jsonl" and json.loads((tmp_path / "out.db").read_text())["id"] == "300035"
+
+
+# ---- resuming and failures ------------------------------------------------------------------
+
+class Stop:
+    """A progress callback that interrupts the run once the first batch is written."""
+
+    def __call__(self, progress: batch.Progress) -> None:
+        if progress.done:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_run_resumes_to_the_same_database(tmp_path: Path) -> None:
+    batch.score([str(PAGES)], tmp_path / "full.sqlite", workers=1, batch_size=2, loader=stand_in)
+    out = tmp_path / "resumed.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        batch.score([str(PAGES)], out, workers=1, batch_size=2, loader=stand_in, on_progress=Stop())
+    conn = sqlite3.connect(out)
+    assert conn.execute("SELECT state, n_ok FROM runs").fetchall() == [("interrupted", 2)]
+    assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] == 2
+    conn.close()
+    summary = batch.score([str(PAGES)], out, workers=1, batch_size=2, loader=stand_in)
+    assert (summary.scored, summary.skipped) == (4, 2)
+    assert table_rows(out) == table_rows(tmp_path / "full.sqlite")
+
+
+def test_interrupted_file_output_leaves_no_file(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        batch.score([str(PAGES)], tmp_path / "r.jsonl", workers=1, batch_size=2, loader=stand_in, on_progress=Stop())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_pages_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
+    good = page_texts()["300035"]
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "break.txt").write_text(good.replace("Suffolk Constabulary (300035)", "BREAK (999)"))
+    (tmp_path / "good.txt").write_text(good)
+    (tmp_path / "in.jsonl").write_text('{"id": "x", "text": "' + "\n" + json.dumps({"id": "y", "text": good}) + "\n")
+    summary = batch.score([str(tmp_path), str(tmp_path / "in.jsonl"), str(tmp_path / "missing.txt")],
+                          tmp_path / "r.sqlite", workers=1, loader=stand_in)
+    assert (summary.scored, summary.failed) == (2, 5)
+    errors = dict(sqlite3.connect(tmp_path / "r.sqlite").execute("SELECT page_id, error FROM pages WHERE error IS NOT NULL"))
+    assert set(errors) == {"binary", "empty", "break", "in-1", "missing"}
+    assert "binary data" in errors["binary"] and "RuntimeError" in errors["break"] and "not valid JSON" in errors["in-1"]
+    assert [p["id"] for p in records(tmp_path / "r.sqlite")] == ["300035", "y"]
+
+
+def test_two_workers_give_the_same_records_as_one(tmp_path: Path) -> None:
+    batch.score([str(PAGES)], tmp_path / "one.jsonl", workers=1, loader=stand_in)
+    (tmp_path / "loads").mkdir()
+    summary = batch.score([str(PAGES)], tmp_path / "two.jsonl", workers=2, batch_size=1, loader=counting_stand_in,
+                          model=tmp_path / "loads")
+    assert summary.scored == 6
+    assert records(tmp_path / "two.jsonl") == records(tmp_path / "one.jsonl")
+    assert loads(tmp_path / "loads") == ["loaded\n"] * 2  # once in each worker, for six tasks
+
+
+def test_dask_cluster_gives_the_same_records(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    batch.score([str(PAGES)], tmp_path / "local.sqlite", workers=1, loader=stand_in)
+    (tmp_path / "loads").mkdir()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        summary = batch.score([str(PAGES)], tmp_path / "dask.sqlite", batch_size=1, loader=counting_stand_in,
+                              model=tmp_path / "loads", dask=cluster.scheduler_address)
+    assert summary.scored == 6
+    assert table_rows(tmp_path / "dask.sqlite") == table_rows(tmp_path / "local.sqlite")
+    assert 1 <= len(loads(tmp_path / "loads")) <= 2 and set(loads(tmp_path / "loads")) == {"loaded\n"}
+
+
+def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), \
+            pytest.raises(batch.PeelnlpError, match="cannot reach a dask scheduler"):
+        batch.score([str(PAGES)], tmp_path / "r.sqlite", loader=stand_in, dask="tcp://127.0.0.1:1")
+
+
+def broken_loader(path: Path | None) -> StandInTagger:
+    raise ImportError("a module the model needs is missing")
+
+
+def test_unexpected_loader_error_in_workers_becomes_a_model_error(tmp_path: Path) -> None:
+    with pytest.raises(batch.ModelError, match="cannot load the model in a worker process"):
+        batch.score([str(PAGES)], tmp_path / "r.sqlite", workers=2, loader=broken_loader)
+
+
+def test_model_error_in_workers_is_raised_once(tmp_path: Path) -> None:
+    with pytest.raises(batch.PeelnlpError):
+        batch.score([str(PAGES)], tmp_path / "r.sqlite", workers=2, model=tmp_path / "no-model")
+
+
+# ---- CLI (the real model) -------------------------------------------------------------------
+
+needs_model = pytest.mark.skipif(not (MODEL / "meta.json").exists(), reason="no trained model in models/default")
+runner = CliRunner()
+
+
+@needs_model
+def test_cli_scores_then_skips_what_is_done(tmp_path: Path) -> None:
+    shutil.copytree(PAGES, tmp_path / "pages")
+    out = tmp_path / "results.sqlite"
+    result = runner.invoke(app, ["score", str(tmp_path / "pages"), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"scored 6 pages, skipped 0 already scored, 0 failed → {out}" in result.stderr
+    assert all(s["kind"] and s["scores"] for p in records(out) for s in p["segments"])
+    (tmp_path / "pages" / "bad.txt").write_bytes(b"\x00" * 50)
+    result = runner.invoke(app, ["score", str(tmp_path / "pages"), "--out", str(out), "--workers", "1", "--quiet"])
+    assert result.exit_code == 1
+    assert "bad.txt: this looks like binary data" in result.stderr
+    assert "scored 0 pages, skipped 6 already scored, 1 failed" in result.stderr
+
+
+@needs_model
+def test_cli_csv_from_stdin(tmp_path: Path) -> None:
+    out = tmp_path / "r.csv"
+    text = page_texts()["300028"]
+    result = runner.invoke(app, ["score", "-", "--out", str(out), "--workers", "1"], input=text)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows and {r["page_id"] for r in rows} == {"300028"}
+    assert len(list(csv.DictReader((tmp_path / "r_status.csv").open(encoding="utf-8")))) == 4  # 4 recommendations
+
+
+def test_cli_refuses_an_output_that_is_not_a_results_file(tmp_path: Path) -> None:
+    (tmp_path / "notes.sqlite").write_text("my notes")
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "notes.sqlite")])
+    assert result.exit_code == 1
+    assert "is not a SQLite database" in result.stderr and "Traceback" not in result.output

@@ -1,0 +1,185 @@
+"""The results store (SQLite schema and round trip, the reader) and the JSON Lines and CSV outputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from peelnlp.errors import ResultsError
+from peelnlp.gaps import page_status
+from peelnlp.parse import parse_page
+from peelnlp.records import KINDS, Page
+from peelnlp.resultfiles import CsvSink, JsonlSink, output_format
+from peelnlp.results import SCHEMA_VERSION, Counts, RunInfo, Scored, SQLiteSink, load_pages
+from peelnlp.segment import segment_pages
+
+PAGES = Path(__file__).parent / "data" / "batch" / "pages"
+
+
+def tagged_pages(model: str = "m-1") -> list[Page]:
+    """The test pages, segmented and labelled with varied kinds, strands, scores and review flags."""
+    raw = [parse_page(p.read_text(encoding="utf-8"), p.stem) for p in sorted(PAGES.rglob("*.txt"))]
+    out = []
+    for page in segment_pages(raw):
+        segments = tuple(
+            dataclasses.replace(
+                s, kind=KINDS[i % len(KINDS)], recs=(1 + i % len(page.recommendations),) if i % 3 else (),
+                strands=("pursue", "protect")[: i % 3], needs_review=i % 4 == 0,
+                scores={"kind": {k: round(1 / (j + 2), 3) for j, k in enumerate(KINDS)}, "strands": {"pursue": 0.25},
+                        "recs": {"1": 0.5}},
+            )
+            for i, s in enumerate(page.segments)
+        )
+        page = dataclasses.replace(page, segments=segments, model=model)
+        out.append(dataclasses.replace(page, status=page_status(page)))
+    return out
+
+
+def write_db(path: Path, pages: list[Page], model: str = "m-1", failed: tuple[str, ...] = ()) -> None:
+    sink = SQLiteSink(path)
+    sink.start(RunInfo(model, "c" * 64, ("pages/",)))
+    sink.write([Scored(f"key-{p.id}", p.id, f"{p.id}.txt", page=p, raw="text") for p in pages])
+    sink.write([Scored(f"key-{name}", name, name, error=f"{name}: broken") for name in failed])
+    sink.finish(Counts(ok=len(pages), failed=len(failed)))
+
+
+def test_sqlite_round_trip_gives_equal_records(tmp_path: Path) -> None:
+    pages = tagged_pages()
+    write_db(tmp_path / "r.sqlite", pages, failed=("bad",))
+    loaded = list(load_pages(tmp_path / "r.sqlite"))
+    assert [p.to_dict() for p in loaded] == [p.to_dict() for p in pages]
+    assert [s.scores for p in loaded for s in p.segments] == [s.scores for p in pages for s in p.segments]
+
+
+def test_jsonl_round_trip_gives_equal_records(tmp_path: Path) -> None:
+    pages = tagged_pages()
+    sink = JsonlSink(tmp_path / "r.jsonl")
+    sink.start(RunInfo("m-1", None, ()))
+    sink.write([Scored(p.id, p.id, "x", page=p) for p in pages] + [Scored("k", "bad", "bad.txt", error="broken")])
+    assert not (tmp_path / "r.jsonl").exists()  # only the .part file until the run finishes
+    sink.finish(Counts())
+    assert [p.to_dict() for p in load_pages(tmp_path / "r.jsonl")] == [p.to_dict() for p in pages]
+    last = json.loads((tmp_path / "r.jsonl").read_text().splitlines()[-1])
+    assert last == {"id": "bad", "source": "bad.txt", "error": "broken"}
+
+
+def test_schema_version_indexes_and_tables(tmp_path: Path) -> None:
+    pages = tagged_pages()
+    write_db(tmp_path / "r.sqlite", pages, failed=("bad",))
+    conn = sqlite3.connect(tmp_path / "r.sqlite")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert dict(conn.execute("SELECT key, value FROM meta"))["schema_version"] == str(SCHEMA_VERSION)
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+    assert {"statuses_status", "pages_force", "pages_date", "segment_strands_strand"} <= indexes
+    gaps = conn.execute("SELECT count(*) FROM statuses WHERE status != 'evidenced'").fetchone()[0]
+    assert gaps == sum(s.is_gap for p in pages for s in p.status) == conn.execute("SELECT sum(n_gaps) FROM pages").fetchone()[0]
+    failed = conn.execute("SELECT page_id, error, record FROM pages WHERE error IS NOT NULL").fetchall()
+    assert failed == [("bad", "bad: broken", None)]
+    assert conn.execute("SELECT count(*) FROM segments").fetchone()[0] == sum(len(p.segments) for p in pages)
+    plan = " ".join(r[-1] for r in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM statuses WHERE status = 'concern'"))
+    assert "statuses_status" in plan
+
+
+def test_rewriting_a_page_replaces_it_and_its_parts(tmp_path: Path) -> None:
+    pages = tagged_pages()
+    write_db(tmp_path / "r.sqlite", pages)
+    write_db(tmp_path / "r.sqlite", pages[:1])
+    conn = sqlite3.connect(tmp_path / "r.sqlite")
+    assert conn.execute("SELECT count(*) FROM pages").fetchone()[0] == len(pages)
+    assert conn.execute("SELECT count(*) FROM segments").fetchone()[0] == sum(len(p.segments) for p in pages)
+    assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+
+
+def test_load_pages_reads_the_latest_model_by_default(tmp_path: Path) -> None:
+    write_db(tmp_path / "r.sqlite", tagged_pages("old"), model="old")
+    write_db(tmp_path / "r.sqlite", tagged_pages("new")[:2], model="new")
+    assert {p.model for p in load_pages(tmp_path / "r.sqlite")} == {"new"}
+    assert len(list(load_pages(tmp_path / "r.sqlite", model="old"))) == len(tagged_pages())
+
+
+def test_already_scored_ignores_failed_pages_and_other_models(tmp_path: Path) -> None:
+    pages = tagged_pages()
+    write_db(tmp_path / "r.sqlite", pages, failed=("bad",))
+    sink = SQLiteSink(tmp_path / "r.sqlite")
+    sink.start(RunInfo("m-1", None, ()))
+    assert sink.already_scored([f"key-{pages[0].id}", "key-bad", "key-none"]) == {f"key-{pages[0].id}"}
+    sink.model = "m-2"
+    assert sink.already_scored([f"key-{pages[0].id}"]) == set()
+    sink.abort(Counts())
+
+
+def test_already_scored_handles_more_keys_than_sqlite_parameters(tmp_path: Path) -> None:
+    write_db(tmp_path / "r.sqlite", tagged_pages())
+    sink = SQLiteSink(tmp_path / "r.sqlite")
+    sink.start(RunInfo("m-1", None, ()))
+    keys = [f"other-{i}" for i in range(40_000)] + ["key-300035"]
+    assert sink.already_scored(keys) == {"key-300035"}
+    sink.abort(Counts())
+
+
+def test_csv_writes_segments_and_statuses(tmp_path: Path) -> None:
+    import csv
+
+    pages = tagged_pages()
+    sink = CsvSink(tmp_path / "r.csv")
+    sink.start(RunInfo("m-1", None, ()))
+    sink.write([Scored(p.id, p.id, "x", page=p) for p in pages] + [Scored("k", "bad", "bad.txt", error="broken")])
+    sink.finish(Counts())
+    rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
+    assert len(rows) == sum(len(p.segments) for p in pages) + 1 and rows[-1]["error"] == "broken"
+    first = pages[0].segments[0]
+    assert (rows[0]["text"], rows[0]["kind"], rows[0]["p_kind"]) == (first.text, first.kind, "0.5000")
+    statuses = list(csv.DictReader((tmp_path / "r_status.csv").open(encoding="utf-8")))
+    assert [(r["page_id"], r["n"], r["status"]) for r in statuses] == [
+        (p.id, str(s.n), s.status) for p in pages for s in p.status]
+
+
+def test_aborted_file_output_leaves_nothing(tmp_path: Path) -> None:
+    (tmp_path / "r.csv").write_text("previous run\n")
+    sink = CsvSink(tmp_path / "r.csv")
+    sink.write([Scored(p.id, p.id, "x", page=p) for p in tagged_pages()])
+    sink.abort(Counts())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+    assert (tmp_path / "r.csv").read_text() == "previous run\n"
+
+
+@pytest.mark.parametrize(("name", "to", "expected"), [
+    ("r.sqlite", None, "sqlite"), ("r.db", None, "sqlite"), ("r", None, "sqlite"), ("r.JSONL", None, "jsonl"),
+    ("r.csv", None, "csv"), ("r.csv", "sqlite", "sqlite"),
+])
+def test_output_format(name: str, to: str | None, expected: str) -> None:
+    assert output_format(Path(name), to) == expected
+
+
+def test_unknown_output_format_is_refused() -> None:
+    with pytest.raises(ResultsError, match="not one of sqlite, jsonl, csv"):
+        output_format(Path("r.sqlite"), "parquet")
+
+
+def test_refuses_files_that_are_not_results_databases(tmp_path: Path) -> None:
+    (tmp_path / "notes.sqlite").write_text("notes")
+    with pytest.raises(ResultsError, match="not a SQLite database"):
+        SQLiteSink(tmp_path / "notes.sqlite")
+    other = sqlite3.connect(tmp_path / "other.sqlite")
+    other.execute("CREATE TABLE birds (name TEXT)")
+    other.commit()
+    with pytest.raises(ResultsError, match="not a peelnlp results database"):
+        SQLiteSink(tmp_path / "other.sqlite")
+    newer = sqlite3.connect(tmp_path / "newer.sqlite")
+    newer.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    newer.commit()
+    with pytest.raises(ResultsError, match="newer than this peelnlp"):
+        SQLiteSink(tmp_path / "newer.sqlite")
+
+
+def test_load_pages_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="no such results file"):
+        list(load_pages(tmp_path / "missing.sqlite"))
+    (tmp_path / "r.jsonl").write_text(json.dumps(tagged_pages()[0].to_dict()) + "\n{oops\n")
+    with pytest.raises(ResultsError, match=r"r.jsonl:2: not a JSON page record"):
+        list(load_pages(tmp_path / "r.jsonl"))
