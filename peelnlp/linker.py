@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .features import words
+from .features import pack_vocabularies, unpack_vocabularies, words
 from .records import KINDS, SUBSTANTIVE
 
 # "These observations have not been triangulated": a remark about the whole update, not one recommendation.
@@ -84,23 +84,40 @@ class RecLinker(BaseEstimator):
     def pair_features(self, segments: Sequence[str], contexts: Sequence[str], context_refs: Sequence[set[int]],
                       kinds: Sequence[str], recs: Sequence[str]) -> np.ndarray:
         """Features of every pair, shape (len(segments) * len(recs), n_features), segment-major."""
-        n = len(recs)
-        seg_w, ctx_w, rec_w = (self.tfidf_.transform(list(t)) for t in (segments, contexts, recs))
+        vectors = self.tfidf_.transform([*segments, *contexts, *recs])
+        m = len(segments)
+        return self.pair_features_from(vectors[:m], vectors[m:2 * m], vectors[2 * m:], segments, context_refs, kinds)
+
+    def vectorize(self, texts: Sequence[str]):  # noqa: ANN201 - sparse rows
+        """TF-IDF rows for many texts in one call (a batch of pages), to slice per page."""
+        return self.tfidf_.transform(list(texts))
+
+    def pair_features_from(self, seg_w, ctx_w, rec_w, segments: Sequence[str],  # noqa: ANN001 - sparse rows
+                           context_refs: Sequence[set[int]], kinds: Sequence[str]) -> np.ndarray:
+        """As :meth:`pair_features`, from TF-IDF rows already computed."""
+        n = rec_w.shape[0]
         cos = (seg_w @ rec_w.T).toarray()
         context = (ctx_w @ rec_w.T).toarray()
         weight = _page_weight(rec_w)
         latent = self._latent(seg_w @ weight) @ self._latent(rec_w @ weight).T
         contrast, context_contrast = _contrast(seg_w, rec_w, weight), _contrast(ctx_w, rec_w, weight)
-        rows = []
-        for i, text in enumerate(segments):
-            refs = explicit_refs(text)
-            for j in range(n):
-                row = self._row(j, n, refs, context_refs[i], cos[i], latent[i], context[i])
-                row += _rank_features(contrast[i], j) + _rank_features(context_contrast[i], j)[:2]
-                row += [row[5] * row[8], row[9] * row[12], row[19] * row[22], float(cos[i].max()), float(contrast[i].max()),
-                        float(bool(_GENERIC.search(text))), min(len(words(text)), 40) / 40]
-                rows.append(row + [float(kinds[i] == k) for k in KINDS])
-        return np.asarray(rows, dtype=np.float32).reshape(len(segments) * n, len(PAIR_FEATURES))
+        m = len(segments)
+        columns = [*_ref_columns([explicit_refs(t) for t in segments], n), *_ref_columns(list(context_refs), n)[:2]]
+        columns += [*_rank_columns(cos), *_rank_columns(latent), *_rank_columns(context)[:3]]
+        columns += [np.full((m, n), 1.0 / n), _at(m, n, 0), _at(m, n, n - 1)]
+        columns += [*_rank_columns(contrast), *_rank_columns(context_contrast)[:2]]
+        columns += [columns[5] * columns[8], columns[9] * columns[12], columns[19] * columns[22]]
+        per_segment = [cos.max(axis=1), contrast.max(axis=1),
+                       [float(bool(_GENERIC.search(t))) for t in segments], [min(len(words(t)), 40) / 40 for t in segments],
+                       *([float(k == kind) for k in kinds] for kind in KINDS)]
+        columns += [np.repeat(np.asarray(v, dtype=np.float64)[:, None], n, axis=1) for v in per_segment]
+        return np.stack(columns, axis=2).reshape(m * n, len(PAIR_FEATURES)).astype(np.float32)
+
+    def __getstate__(self) -> dict:
+        return pack_vocabularies(super().__getstate__(), ("tfidf_",))
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(unpack_vocabularies(state, ("tfidf_",)))
 
     def link_proba(self, X: np.ndarray, n_segments: int, n_recs: int) -> np.ndarray:
         return self.model_.predict_proba(X)[:, 1].reshape(n_segments, n_recs)
@@ -109,18 +126,6 @@ class RecLinker(BaseEstimator):
         scaler, lr = self.model_[0], self.model_[-1]
         values = lr.coef_[0] * (x - scaler.mean_) / np.where(scaler.scale_ == 0, 1, scaler.scale_)
         return sorted(zip(PAIR_FEATURES, values.tolist()), key=lambda kv: -kv[1])
-
-    @staticmethod
-    def _row(j: int, n: int, refs: set[int], ctx_refs: set[int],
-             cos: np.ndarray, latent: np.ndarray, context: np.ndarray) -> list[float]:
-        rec = j + 1
-        row = [float(rec in refs), float(bool(refs) and rec not in refs), float(bool(refs)),
-               float(rec in ctx_refs), float(bool(ctx_refs) and rec not in ctx_refs)]
-        for values in (cos, latent):
-            row += _rank_features(values, j)
-        row += _rank_features(context, j)[:3]
-        row += [1.0 / n, float(j == 0), float(j == n - 1)]
-        return row
 
     def _latent(self, vectors) -> np.ndarray:  # noqa: ANN001 - sparse TF-IDF rows
         z = np.asarray(vectors @ self.components_.T)
@@ -145,9 +150,27 @@ def _contrast(segments, recs, weight) -> np.ndarray:  # noqa: ANN001 - sparse ma
     return ((s @ r.T).toarray() / norms(s)[:, None]) / norms(r)[None, :]
 
 
-def _rank_features(values: np.ndarray, j: int) -> list[float]:
-    best = float(values.max())
-    others = np.delete(values, j)
-    runner = float(others.max()) if others.size else 0.0
-    return [float(values[j]), float(values[j] >= best - 1e-9), float(values[j] - runner),
-            float(values[j] / best) if best > 0 else 0.0]
+def _at(m: int, n: int, j: int) -> np.ndarray:
+    out = np.zeros((m, n))
+    out[:, j] = 1.0
+    return out
+
+
+def _ref_columns(refs: list[set[int]], n: int) -> list[np.ndarray]:
+    """named, names another, names any: one column each, for every (segment, recommendation) pair."""
+    named = np.array([[float(j + 1 in r) for j in range(n)] for r in refs]).reshape(len(refs), n)
+    any_ = np.repeat(np.array([float(bool(r)) for r in refs])[:, None], n, axis=1)
+    return [named, any_ * (1 - named), any_]
+
+
+def _rank_columns(values: np.ndarray) -> list[np.ndarray]:
+    """For each pair: the value, whether it is the page's best, its margin over the best other, its ratio to the best."""
+    m, n = values.shape
+    best = values.max(axis=1, keepdims=True)
+    if n > 1:
+        top2 = np.sort(values, axis=1)[:, -2:-1]
+        runner = np.where(np.arange(n)[None, :] == values.argmax(axis=1)[:, None], top2, best)
+    else:
+        runner = np.zeros((m, 1))
+    ratio = np.divide(values, best, out=np.zeros_like(values, dtype=np.float64), where=best > 0)
+    return [values.astype(np.float64), (values >= best - 1e-9).astype(np.float64), values - runner, ratio]

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
+import numpy as np
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
@@ -29,9 +31,12 @@ if not Doc.has_extension("segment_spans"):
 def peel_segmenter(doc: Doc) -> Doc:
     """Mark each segment's first token as a sentence start; keep exact character spans on the doc."""
     spans = segment_spans(doc.text)
-    starts = {start for start, _ in spans}
-    for token in doc:
-        token.is_sent_start = token.i == 0 or token.idx in starts
+    if len(doc):
+        # One array write instead of a Python loop over tokens: this runs for every comment.
+        starts = np.isin(doc.to_array("IDX"), np.fromiter((a for a, _ in spans), dtype=np.int64, count=len(spans)))
+        starts[0] = True
+        values = np.where(starts, 1, -1).astype(np.int64).view(np.uint64)  # spaCy stores -1 ("not a start") as uint64
+        doc.from_array([SENT_START], values.reshape(-1, 1))
     doc._.segment_spans = spans
     return doc
 
@@ -70,11 +75,12 @@ def shared_nlp() -> Language:
     return make_nlp()
 
 
-def comment_segments(doc: Doc, entry: int) -> list[Segment]:
-    spans = doc._.segment_spans
-    if spans is None:
-        spans = segment_spans(doc.text)
-    return [Segment(entry=entry, start=a, end=b, text=doc.text[a:b]) for a, b in spans]
+def comment_segments(doc: Doc, entry: int, text: str | None = None) -> list[Segment]:
+    """The segments of one comment's doc; pass the comment ``text`` when at hand (spaCy rebuilds
+    ``doc.text`` from the tokens on every access)."""
+    text = doc.text if text is None else text
+    spans = doc._.segment_spans if doc._.segment_spans is not None else segment_spans(text)
+    return [Segment(entry=entry, start=a, end=b, text=text[a:b]) for a, b in spans]
 
 
 def segment_pages(
@@ -87,8 +93,8 @@ def segment_pages(
         texts = [(i, entry, text) for i, page in enumerate(chunk) for entry, text in page.comments()]
         docs = nlp.pipe((text for _, _, text in texts), batch_size=128, n_process=n_process)
         found: dict[int, list[Segment]] = {i: [] for i in range(len(chunk))}
-        for (i, entry, _), doc in zip(texts, docs):
-            found[i].extend(comment_segments(doc, entry))
+        for (i, entry, text), doc in zip(texts, docs):
+            found[i].extend(comment_segments(doc, entry, text))
         for i, page in enumerate(chunk):
             yield dataclasses.replace(page, segments=tuple(found[i]))
 

@@ -60,7 +60,7 @@ def save_model(models: Models, meta: dict[str, Any], out_dir: Path) -> Path:
         files = {}
         for part in PARTS:
             path = tmp / f"{part}.joblib"
-            joblib.dump(getattr(models, part), path, compress=3)
+            joblib.dump(getattr(models, part), path)  # uncompressed: loads faster, and start-up matters
             files[path.name] = sha256(path)
         full = {**meta, "format_version": FORMAT_VERSION, "versions": library_versions(), "feature_layout": feature_layout(),
                 "thresholds": models.thresholds, "files": files}
