@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .features import pack_vocabularies, unpack_vocabularies, words
-from .records import KINDS, SUBSTANTIVE
+from .records import KINDS
 
 # "These observations have not been triangulated": a remark about the whole update, not one recommendation.
 _GENERIC = re.compile(

@@ -26,3 +26,18 @@ def seed_gold() -> Page:
 @pytest.fixture(scope="session")
 def seed_gold_dict() -> dict:
     return json.loads((DATA / "west-mercia-8929.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def tagged_db(tmp_path: Path) -> Path:
+    """The hand-tagged fixture pages written to a results database the way `peelnlp score` writes them."""
+    from peelnlp.results import Counts, RunInfo, Scored, SQLiteSink
+
+    tagged = DATA / "tagged_pages.jsonl"
+    db = tmp_path / "results.sqlite"
+    sink = SQLiteSink(db)
+    sink.start(RunInfo("standin-test", None, (str(tagged),)))
+    records = [json.loads(line) for line in tagged.read_text(encoding="utf-8").splitlines()]
+    sink.write([Scored(r["id"], r["id"], f"{r['id']}.txt", page=Page.from_dict(r), raw=r["raw"]) for r in records])
+    sink.finish(Counts(ok=len(records)))
+    return db

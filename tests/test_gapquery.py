@@ -18,23 +18,12 @@ from typer.testing import CliRunner
 from peelnlp.cli import app
 from peelnlp.errors import InputError, ResultsError
 from peelnlp.gapquery import GapFilter, collect, load_pages, query_gaps, rec_confidence, segment_confidence
-from peelnlp.records import Page, Segment
-from peelnlp.results import Counts, RunInfo, Scored, SQLiteSink
+from peelnlp.records import Segment
 
 DATA = Path(__file__).parent / "data"
 TAGGED = DATA / "tagged_pages.jsonl"
 runner = CliRunner()
 
-
-def sqlite_results(tmp_path: Path) -> Path:
-    """The tagged fixture pages written to a results database the way `peelnlp score` writes them."""
-    db = tmp_path / "results.sqlite"
-    sink = SQLiteSink(db)
-    sink.start(RunInfo("standin-test", None, (str(TAGGED),)))
-    records = [json.loads(line) for line in TAGGED.read_text(encoding="utf-8").splitlines()]
-    sink.write([Scored(r["id"], r["id"], f"{r['id']}.txt", page=Page.from_dict(r), raw=r["raw"]) for r in records])
-    sink.finish(Counts(ok=len(records)))
-    return db
 
 
 def keys(gaps) -> list[tuple[str, int]]:
@@ -109,8 +98,8 @@ def test_bad_sort_key() -> None:
         query_gaps(TAGGED, sort="colour")
 
 
-def test_sqlite_results_give_the_same_gaps(tmp_path: Path) -> None:
-    assert [g.to_dict() for g in query_gaps(sqlite_results(tmp_path)).gaps] == [g.to_dict() for g in query_gaps(TAGGED).gaps]
+def test_sqlite_results_give_the_same_gaps(tagged_db: Path, tmp_path: Path) -> None:
+    assert [g.to_dict() for g in query_gaps(tagged_db).gaps] == [g.to_dict() for g in query_gaps(TAGGED).gaps]
 
 
 def test_confidence_definitions() -> None:
@@ -159,8 +148,8 @@ def test_cli_text_lists_gaps_then_summary() -> None:
     assert "pursue 3   prevent 0   protect 2   prepare 2" in out
 
 
-def test_cli_json_is_an_array_of_gap_objects(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["gaps", str(sqlite_results(tmp_path)), "--format", "json", "--sort", "date"])
+def test_cli_json_is_an_array_of_gap_objects(tagged_db: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["gaps", str(tagged_db), "--format", "json", "--sort", "date"])
     assert result.exit_code == 0, result.output
     gaps = json.loads(result.output)
     assert isinstance(gaps, list) and len(gaps) == 6

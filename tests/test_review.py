@@ -22,7 +22,6 @@ from peelnlp.corpus import check_corpus, load_corpus
 from peelnlp.errors import ResultsError
 from peelnlp.gapquery import load_pages
 from peelnlp.records import Page, Segment
-from peelnlp.results import Counts, RunInfo, Scored, SQLiteSink
 from peelnlp.review import KIND_KEYS, highlighted, review_queue, run_review
 from peelnlp.reviewstore import DecisionStore, Labels, export_feedback
 from peelnlp.terminal import terminal_key_reader
@@ -38,15 +37,6 @@ def results(tmp_path: Path) -> Path:
     shutil.copy(TAGGED, path)
     return path
 
-
-def sqlite_results(tmp_path: Path) -> Path:
-    db = tmp_path / "results.sqlite"
-    sink = SQLiteSink(db)
-    sink.start(RunInfo("standin-test", None, (str(TAGGED),)))
-    records = [json.loads(line) for line in TAGGED.read_text(encoding="utf-8").splitlines()]
-    sink.write([Scored(r["id"], r["id"], f"{r['id']}.txt", page=Page.from_dict(r), raw=r["raw"]) for r in records])
-    sink.finish(Counts(ok=len(records)))
-    return db
 
 
 def keys(script: Iterable[str]):
@@ -178,16 +168,16 @@ def test_resume_skips_decided_segments(results: Path) -> None:
     assert outcome.queued == 6 and "[1/6]  page 200103 · Avon and Somerset Constabulary · segment #2" in text
 
 
-def test_sqlite_results_keep_decisions_in_the_same_database(tmp_path: Path) -> None:
-    db = sqlite_results(tmp_path)
+def test_sqlite_results_keep_decisions_in_the_same_database(tagged_db: Path, tmp_path: Path) -> None:
+    db = tagged_db
     review(db, ["k", "v", "q"])
     assert decisions(db)[0][:4] == ("200103", 4, "correct", "verified")
     assert not list(tmp_path.glob("*.review.sqlite"))
 
 
-def test_store_effective_ignores_undone(tmp_path: Path) -> None:
+def test_store_effective_ignores_undone(tagged_db: Path, tmp_path: Path) -> None:
     page = next(p for p in load_pages(TAGGED) if p.id == "200104")
-    store = DecisionStore(sqlite_results(tmp_path))
+    store = DecisionStore(tagged_db)
     first = store.record(page, 2, Labels("action", (1,), ()))
     store.record(page, 2, Labels("plan", (1,), ()))
     store.undo(first + 1)
@@ -223,8 +213,8 @@ def test_export_without_decisions_writes_nothing(results: Path, tmp_path: Path) 
     assert not (tmp_path / "fb.jsonl").exists()
 
 
-def test_export_from_sqlite(tmp_path: Path) -> None:
-    db = sqlite_results(tmp_path)
+def test_export_from_sqlite(tagged_db: Path, tmp_path: Path) -> None:
+    db = tagged_db
     review(db, ["a", "q"])
     done = export_feedback(db, tmp_path / "fb.jsonl")
     assert done.pages == 1 and check_corpus(tmp_path / "fb.jsonl") == []

@@ -1,7 +1,5 @@
 import json
-import warnings
 
-import numpy as np
 import pytest
 
 from peelnlp.errors import ModelError
