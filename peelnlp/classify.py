@@ -16,8 +16,8 @@ import numpy as np
 
 from .features import SegmentContext, SegmentFeaturizer
 from .gaps import page_status
-from .linker import SUBSTANTIVE, RecLinker, explicit_refs
-from .records import KINDS, STRANDS, Page, Segment
+from .linker import RecLinker, explicit_refs
+from .records import KINDS, STRANDS, SUBSTANTIVE, Page, Segment
 
 REVIEW_MARGIN = 0.1
 KIND_REVIEW_BELOW = 0.55

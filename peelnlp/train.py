@@ -19,8 +19,8 @@ from sklearn.model_selection import GroupKFold
 from .classify import Models, link_inputs, page_contexts
 from .corpus import DEFAULT_CORPUS, CorpusPage, fingerprint, load_corpus
 from .features import SegmentContext, SegmentFeaturizer
-from .linker import PAIR_FEATURES, SUBSTANTIVE, RecLinker
-from .records import KINDS, STRANDS
+from .linker import PAIR_FEATURES, RecLinker
+from .records import KINDS, STRANDS, SUBSTANTIVE
 from .store import DEFAULT_MODEL, save_model
 from .tuning import cv_metrics, tune_link, tune_strands
 

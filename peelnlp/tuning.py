@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from .gaps import rec_status
-from .linker import SUBSTANTIVE, explicit_refs
-from .records import KINDS, STRANDS
+from .linker import explicit_refs
+from .records import KINDS, STRANDS, SUBSTANTIVE
 
 if TYPE_CHECKING:
     from .train import TrainData
