@@ -38,6 +38,7 @@ class Models:
 def page_contexts(page: Page) -> list[SegmentContext]:
     """The context of every segment of a page: its comment, neighbours and the page's topic."""
     topic = " ".join([page.title or "", *(r.text for r in page.recommendations)])
+    recs = {r.n: r.text for r in page.recommendations}
     comments = dict(page.comments())
     segs = page.segments
     out, position, lead_in = [], 0, ""
@@ -45,6 +46,7 @@ def page_contexts(page: Page) -> list[SegmentContext]:
         same = lambda k: 0 <= k < len(segs) and segs[k].entry == seg.entry  # noqa: E731
         position, lead_in = (position + 1, lead_in) if same(i - 1) else (0, "")
         out.append(SegmentContext(
+            linked_recs=" ".join(recs[n] for n in seg.recs if n in recs),
             text=seg.text, prev_text=segs[i - 1].text if same(i - 1) else "",
             next_text=segs[i + 1].text if same(i + 1) else "", comment=comments.get(seg.entry, ""),
             page_topic=topic, position=position, n_recs=len(page.recommendations), lead_in=lead_in))
@@ -89,14 +91,31 @@ class Tagger:
             return
         X = self.models.featurizer.transform(contexts)
         kind_p = self.models.kind.predict_proba(X)
-        strand_p = np.column_stack([m.predict_proba(X)[:, 1] for m in self.models.strands])
         link_vectors = self._link_vectors(pages)
-        offset = 0
+        linked, offset = [], 0
         for page, vectors in zip(pages, link_vectors):
             rows = slice(offset, offset + len(page.segments))
             offset += len(page.segments)
-            segments = self._label(page, kind_p[rows], strand_p[rows], X[rows] if explain else None, vectors)
+            linked.append(self._link(page, kind_p[rows], vectors))
+        texts = [text for _, _, page_texts in linked for text in page_texts]
+        with_recs = [dataclasses.replace(c, linked_recs=text) for c, text in zip(contexts, texts)]
+        Xs = self.models.featurizer.strand_matrix(X, with_recs)
+        strand_p = np.column_stack([m.predict_proba(Xs)[:, 1] for m in self.models.strands])
+        offset = 0
+        for page, (link_p, recs, _) in zip(pages, linked):
+            rows = slice(offset, offset + len(page.segments))
+            offset += len(page.segments)
+            segments = self._label(page, kind_p[rows], strand_p[rows], link_p, recs, Xs[rows] if explain else None)
             yield self._finish(page, segments)
+
+    def _link(self, page: Page, kind_p: np.ndarray, vectors: Any) -> tuple[np.ndarray, list[tuple[int, ...]], list[str]]:
+        """Each segment's link probabilities, chosen recommendations, and those recommendations' words."""
+        kinds = [KINDS[int(k)] for k in kind_p.argmax(axis=1)]
+        link_p = self._link_proba(page, kinds, vectors)
+        n = len(page.recommendations)
+        recs = [self._choose_recs(seg.text, kinds[i], link_p[i], n) for i, seg in enumerate(page.segments)]
+        texts = {r.n: r.text for r in page.recommendations}
+        return link_p, recs, [" ".join(texts[r] for r in chosen if r in texts) for chosen in recs]
 
     def _link_vectors(self, pages: list[Page]) -> list[Any]:
         """The linker's word vectors of every multi-recommendation page's texts, in one call per batch."""
@@ -124,9 +143,9 @@ class Tagger:
         tagged = dataclasses.replace(page, segments=tuple(segments), model=self.version)
         return dataclasses.replace(tagged, status=page_status(tagged))
 
-    def _label(self, page: Page, kind_p: np.ndarray, strand_p: np.ndarray, X: Any, vectors: Any) -> list[Segment]:
+    def _label(self, page: Page, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray,
+               chosen: list[tuple[int, ...]], X: Any) -> list[Segment]:
         kinds = [KINDS[int(k)] for k in kind_p.argmax(axis=1)]
-        link_p = self._link_proba(page, kinds, vectors)
         t = self.models.thresholds
         out = []
         for i, seg in enumerate(page.segments):
@@ -135,7 +154,7 @@ class Tagger:
             admin = float(kind_p[i, KINDS.index("other")] + kind_p[i, KINDS.index("oversight")])
             strands = tuple(s for j, s in enumerate(STRANDS)
                             if strand_p[i, j] >= t["strands"][s] and admin < ADMIN_NO_STRANDS)
-            recs = self._choose_recs(seg.text, kinds[i], link_p[i], len(page.recommendations))
+            recs = chosen[i]
             scores = {"kind": _rounded(KINDS, kind_p[i]), "strands": _rounded(STRANDS, strand_p[i]),
                       "recs": {str(n + 1): round(float(p), 3) for n, p in enumerate(link_p[i])}}
             out.append(dataclasses.replace(

@@ -18,7 +18,7 @@ TOP = 3
 
 @lru_cache(maxsize=4)
 def _names(featurizer_id: int, featurizer: Any) -> np.ndarray:
-    return np.asarray(featurizer.feature_names(), dtype=object)
+    return np.asarray(featurizer.strand_feature_names(), dtype=object)
 
 
 def _top_terms(coef: np.ndarray, x: Any, names: np.ndarray) -> list[str]:
@@ -34,7 +34,8 @@ def explain_segment(tagger: Tagger, x: Any, kind: str, strands: tuple[str, ...],
     models = tagger.models
     names = _names(id(models.featurizer), models.featurizer)
     coef = models.kind.coef_
-    out = {f"kind={kind}": _top_terms(coef[KINDS.index(kind)] - coef.mean(axis=0), x, names)}
+    kind_x = x[:, : coef.shape[1]]  # x is the strand matrix: the shared features come first
+    out = {f"kind={kind}": _top_terms(coef[KINDS.index(kind)] - coef.mean(axis=0), kind_x, names)}
     for s in strands:
         out[f"strand={s}"] = _top_terms(models.strands[STRANDS.index(s)].coef_[0], x, names)
     if recs and len(page.recommendations) > 1:

@@ -101,6 +101,7 @@ class SegmentContext:
     position: int  # index of the segment within its comment
     n_recs: int
     lead_in: str = ""  # the latest earlier segment of the comment that ends with a colon
+    linked_recs: str = ""  # the texts of the recommendations the segment addresses (strands only)
 
 
 def cue_vector(ctx: SegmentContext) -> list[float]:
@@ -202,6 +203,17 @@ class SegmentFeaturizer(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(unpack_vocabularies(state, ("words_", "chars_", "topic_")))
+
+    def strand_matrix(self, X: sparse.csr_matrix, contexts: list[SegmentContext]) -> sparse.csr_matrix:
+        """The shared features plus the words of the recommendations each segment addresses.
+
+        A segment about "identify those at risk of being drawn in" serves prevent whatever its
+        own words; the strand models read the linked recommendation's words too."""
+        linked = self.topic_.transform([c.linked_recs for c in contexts]) * 0.5
+        return sparse.hstack([X, linked], format="csr")
+
+    def strand_feature_names(self) -> list[str]:
+        return self.feature_names() + [f"linked:{t}" for t in self.topic_.get_feature_names_out()]
 
     def feature_names(self) -> list[str]:
         return ([f"word:{w}" for w in self.words_.get_feature_names_out()]

@@ -31,7 +31,8 @@ def feature_layout() -> str:
     from .features import CUE_NAMES
     from .linker import PAIR_FEATURES
 
-    return hashlib.sha256("\n".join([*CUE_NAMES, "|", *PAIR_FEATURES]).encode()).hexdigest()[:16]
+    layout = [*CUE_NAMES, "|", *PAIR_FEATURES, "|", "strands read linked recommendations"]
+    return hashlib.sha256("\n".join(layout).encode()).hexdigest()[:16]
 
 
 def library_versions() -> dict[str, str]:

@@ -86,7 +86,8 @@ def fit_models(data: TrainData, rows: np.ndarray, seed: int) -> Models:
     X = featurizer.transform(contexts)
     kind = LogisticRegression(C=KIND_C, solver="saga", max_iter=300, tol=1e-3, class_weight="balanced", random_state=seed)
     kind.fit(X, data.kinds[rows])
-    strands = [_binary(X, data.strands[rows, j], seed) for j in range(len(STRANDS))]
+    Xs = featurizer.strand_matrix(X, contexts)
+    strands = [_binary(Xs, data.strands[rows, j], seed) for j in range(len(STRANDS))]
     pages = [data.pages[g] for g in sorted(set(data.groups[rows].tolist()))]
     return Models(featurizer, _full_proba(kind), strands, fit_linker(pages, seed))
 
@@ -114,11 +115,13 @@ def _full_proba(kind: LogisticRegression) -> LogisticRegression:
 
 def _fold(data: TrainData, train_rows: np.ndarray, test_rows: np.ndarray, seed: int) -> dict[str, Any]:
     models = fit_models(data, train_rows, seed)
-    X = models.featurizer.transform([data.contexts[i] for i in test_rows])
+    contexts = [data.contexts[i] for i in test_rows]
+    X = models.featurizer.transform(contexts)
+    Xs = models.featurizer.strand_matrix(X, contexts)
     test_pages = sorted(set(data.groups[test_rows].tolist()))
     lx, ly, index = link_pairs(models.linker, [data.pages[g] for g in test_pages])
     return {"rows": test_rows, "kind": models.kind.predict_proba(X),
-            "strands": np.column_stack([m.predict_proba(X)[:, 1] for m in models.strands]),
+            "strands": np.column_stack([m.predict_proba(Xs)[:, 1] for m in models.strands]),
             "link_p": models.linker.model_.predict_proba(lx)[:, 1] if len(ly) else np.zeros(0), "link_y": ly,
             "link_index": [(test_pages[p], i, n) for p, i, n in index]}
 
