@@ -219,26 +219,6 @@ class ResultsFormat(str, Enum):
     csv = "csv"
 
 
-class _ScoreBar:
-    """A progress bar on stderr: pages done, pages/s and ETA (tqdm), created at the first report."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-
-    def update(self, progress: Any) -> None:
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=progress.total, unit="page", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
-        self.bar.set_postfix_str(f"{progress.skipped} skipped, {progress.failed} failed", refresh=False)
-        self.bar.update(progress.done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
 @app.command()
 @handle_errors
 def score(
@@ -260,8 +240,9 @@ def score(
     Example: peelnlp score pages/ corpus.jsonl --out results.sqlite
     """
     from .batch import score as score_pages
+    from .render import ProgressBar
 
-    bar = _ScoreBar()
+    bar = ProgressBar()
     try:
         summary = score_pages(inputs, out, to=to.value if to else None, model=model, workers=workers,
                               batch_size=batch_size, dask=dask,

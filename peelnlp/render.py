@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from collections.abc import Iterable
+from typing import Any
 
 from .records import Page, RecStatus, Segment
 
@@ -125,3 +127,23 @@ def evaluation_table(r: dict) -> str:
     for label, row in zip(r["kind_confusion"]["labels"], r["kind_confusion"]["rows"]):
         lines.append(f"| {label} | " + " | ".join(map(str, row)) + " |")
     return "\n".join(lines)
+
+
+class ProgressBar:
+    """A progress bar on stderr for batch scoring: pages done, pages/s and ETA (tqdm), created at the first report."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def update(self, progress: Any) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=progress.total, unit="page", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+        self.bar.set_postfix_str(f"{progress.skipped} skipped, {progress.failed} failed", refresh=False)
+        self.bar.update(progress.done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
