@@ -16,8 +16,9 @@ import numpy as np
 
 from .features import SegmentContext, SegmentFeaturizer
 from .gaps import page_status
-from .linker import RecLinker, explicit_refs
+from .linker import RecLinker
 from .records import KINDS, STRANDS, SUBSTANTIVE, Page, Segment
+from .refs import explicit_refs
 
 REVIEW_MARGIN = 0.1
 KIND_REVIEW_BELOW = 0.55

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from .errors import CorpusError
 from .gaps import rec_status
 from .records import KINDS, STATUSES, STRANDS, Page
+from .refs import explicit_refs
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SOC_THEMES = frozenset({
@@ -26,7 +26,6 @@ SOC_THEMES = frozenset({
     "prevention-diversion", "fraud-cyber", "soc-peel", "soc",
 })
 REQUIRED = ("id", "raw", "recommendations", "timeline", "segments", "status")
-_EXPLICIT = re.compile(r"\brecommendations?\s+(\d+)", re.I)
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def corpus_stats(root: Path = DEFAULT_CORPUS) -> dict:
             strands.update(seg.strands)
             kind_strand.update(f"{seg.kind}×{s}" for s in seg.strands or ("none",))
             if len(page.recommendations) >= 3 and seg.recs:
-                linked["explicit" if _EXPLICIT.search(seg.text) else "implicit"] += 1
+                linked["explicit" if explicit_refs(seg.text) else "implicit"] += 1
     n_soc = sum(v for k, v in themes.items() if k in SOC_THEMES)
     return {
         "pages": len(pages), "segments": sum(kinds.values()),

@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .features import pack_vocabularies, unpack_vocabularies, words
 from .records import KINDS
+from .refs import explicit_refs
 
 # "These observations have not been triangulated": a remark about the whole update, not one recommendation.
 _GENERIC = re.compile(
@@ -30,7 +31,6 @@ _GENERIC = re.compile(
     r"progress|plans?|changes?|improvements?|findings?|recommendations?|updates?|actions?|developments?|areas?)\b"
     r"|\b(?:all (?:of )?(?:the|its|these) recommendations|overall|across (?:all|the) recommendations|each recommendation)\b",
     re.I)
-_REF = re.compile(r"\brecommendations?\s*(?:no\.?\s*)?((?:\d{1,2}\s*(?:,|and|&|or|-|–|to)?\s*)+)", re.I)
 PAIR_FEATURES = [
     "explicit", "explicit_other", "any_explicit", "context_ref", "context_ref_other",
     "cos", "cos_rank1", "cos_margin", "cos_ratio", "latent", "latent_rank1", "latent_margin", "latent_ratio",
@@ -39,17 +39,6 @@ PAIR_FEATURES = [
     "cos_x_ratio", "latent_x_ratio", "contrast_x_ratio", "segment_max_cos", "segment_max_contrast",
     "generic_remark", "content_words", *[f"kind_{k}" for k in KINDS],
 ]
-
-
-def explicit_refs(text: str) -> set[int]:
-    """Recommendation numbers a text names: "(recommendation 3)", "recommendations 1 and 2", "1-3"."""
-    found: set[int] = set()
-    for m in _REF.finditer(text):
-        numbers = [int(x) for x in re.findall(r"\d{1,2}", m.group(1))]
-        if re.search(r"\d\s*(?:-|–|to)\s*\d", m.group(1)) and len(numbers) == 2 and numbers[0] < numbers[1] <= 20:
-            numbers = list(range(numbers[0], numbers[1] + 1))
-        found.update(n for n in numbers if n > 0)
-    return found
 
 
 class RecLinker(BaseEstimator):

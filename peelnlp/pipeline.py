@@ -6,6 +6,7 @@ so memory stays flat however many pages there are.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -35,8 +36,6 @@ def parse_sources(sources: Iterable[Source]) -> Iterator[Page | Failure]:
 
 
 def _with_warning(page: Page, warning: str) -> Page:
-    import dataclasses
-
     return dataclasses.replace(page, warnings=(warning, *page.warnings))
 
 

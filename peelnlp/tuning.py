@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,8 +10,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from .gaps import rec_status
-from .linker import explicit_refs
 from .records import KINDS, STRANDS, SUBSTANTIVE
+from .refs import explicit_refs
 
 if TYPE_CHECKING:
     from .train import TrainData
@@ -59,11 +58,6 @@ def _segment_probs(oof: dict[str, Any]) -> dict[tuple[int, int], np.ndarray]:
     return out
 
 
-@lru_cache(maxsize=100_000)
-def _refs(text: str) -> frozenset[int]:
-    return frozenset(explicit_refs(text))
-
-
 def link_decisions(oof: dict[str, Any], data: TrainData, thresholds: dict[str, dict[str, float]],
                    probs: dict[tuple[int, int], np.ndarray] | None = None) -> dict[tuple[int, int], set[int]]:
     """Chosen recommendations per (page, segment) from out-of-fold pair probabilities.
@@ -77,7 +71,7 @@ def link_decisions(oof: dict[str, Any], data: TrainData, thresholds: dict[str, d
         picks = {int(j) + 1 for j in np.flatnonzero(row >= t["link"])}
         if not picks and row.max() >= t["link_min"]:
             picks = {int(row.argmax()) + 1}
-        chosen[(p, i)] = picks | {r for r in _refs(seg.text) if r <= len(row)}
+        chosen[(p, i)] = picks | {r for r in explicit_refs(seg.text) if r <= len(row)}
     return chosen
 
 
