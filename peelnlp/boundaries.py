@@ -8,6 +8,7 @@ Never after an abbreviation common in these texts, never inside brackets.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 ABBREVIATIONS = frozenset(
     "supt det ch insp sgt con pc dc ds di dci dcs acc dcc mr mrs ms dr st no nos inc incl approx "
@@ -25,12 +26,13 @@ _COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))
 _SEMICOLON = re.compile(r";")
 _AND_BULLET = re.compile(r"[ \t]*(?:and|or)?[ \t]*(?=[" + BULLETS + "])")
 _LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|\(?[a-z0-9]{{1,2}}\)\s|\d{{1,2}}\.\s)+")
+_BRACKET_OR_BREAK = re.compile(r"[()\[\]\n]")
 _WORD_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z][A-Za-z.]*)$")
 
 
 def segment_spans(text: str) -> list[tuple[int, int]]:
     """Character spans ``(start, end)`` of the segments of one comment, in order, not overlapping."""
-    depth = _bracket_depths(text)
+    depth = _Depths(text)
     cuts = set(_paragraph_cuts(text)) | set(_bullet_cuts(text))
     sentence_cuts = [m.end() for m in _SENTENCE.finditer(text)
                      if not depth[m.start()] and not _after_abbreviation(text, m.start())]
@@ -40,20 +42,23 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
     return _spans(text, sorted(cuts))
 
 
-def _bracket_depths(text: str) -> bytearray:
-    """Bracket depth before each character; reset at line breaks so one stray "(" cannot swallow a page."""
-    depths = bytearray(len(text) + 1)
-    depth = 0
-    for i, ch in enumerate(text):
-        depths[i] = min(depth, 255)
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth = max(depth - 1, 0)
-        elif ch == "\n":
-            depth = 0
-    depths[len(text)] = min(depth, 255)
-    return depths
+class _Depths:
+    """Bracket depth at any position; it resets at line breaks so one stray "(" cannot swallow a page.
+
+    Only the few bracket and line-break characters are visited: the depth is looked up by bisection."""
+
+    def __init__(self, text: str) -> None:
+        self.events, self.after = [], []
+        depth = 0
+        for m in _BRACKET_OR_BREAK.finditer(text):
+            ch = m.group()
+            depth = depth + 1 if ch in "([" else max(depth - 1, 0) if ch in ")]" else 0
+            self.events.append(m.start())
+            self.after.append(depth)
+
+    def __getitem__(self, pos: int) -> int:
+        k = bisect_left(self.events, pos)
+        return self.after[k - 1] if k else 0
 
 
 def _paragraph_cuts(text: str) -> list[int]:
@@ -79,12 +84,12 @@ def _is_time(text: str, colon: int) -> bool:
     return 0 < colon < len(text) - 1 and text[colon - 1].isdigit() and text[colon + 1].isdigit()
 
 
-def _semicolon_cuts(text: str, depth: bytearray, cuts: list[int], colon_cuts: list[int]) -> list[int]:
+def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list[int]) -> list[int]:
     """A semicolon cuts inside a list: after a colon in the same sentence, or in a paragraph with bullets."""
     out = []
     paragraphs = [0, *_paragraph_cuts(text), len(text)]
     bullet_paras = {i for i, (a, b) in enumerate(zip(paragraphs, paragraphs[1:]))
-                    if any(ch in BULLETS for ch in text[a:b]) or _BULLET.search(text, a, b)}
+                    if _BULLET.search(text, a, b)}
     colons = sorted(colon_cuts + [m.end() for m in re.finditer(r":", text)])
     para_i = ci = k = 0
     last_cut = last_colon = -1

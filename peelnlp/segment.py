@@ -23,6 +23,7 @@ from spacy.util import registry
 from .boundaries import BULLETS, segment_spans
 from .records import Page, Segment
 
+TEXT_KEY = "peel_text"
 if not Doc.has_extension("segment_spans"):
     Doc.set_extension("segment_spans", default=None)
 
@@ -30,10 +31,17 @@ if not Doc.has_extension("segment_spans"):
 @Language.component("peel_segmenter")
 def peel_segmenter(doc: Doc) -> Doc:
     """Mark each segment's first token as a sentence start; keep exact character spans on the doc."""
-    spans = segment_spans(doc.text)
+    # spaCy rebuilds doc.text from the tokens on every access; the tokenizer keeps the text it was given.
+    spans = segment_spans(doc.user_data.get(TEXT_KEY) or doc.text)
     if len(doc):
         # One array write instead of a Python loop over tokens: this runs for every comment.
-        starts = np.isin(doc.to_array("IDX"), np.fromiter((a for a, _ in spans), dtype=np.int64, count=len(spans)))
+        idx = doc.to_array("IDX").astype(np.int64)
+        wanted = np.fromiter((a for a, _ in spans), dtype=np.int64, count=len(spans))
+        k = np.searchsorted(idx, wanted)
+        inside = k < len(idx)
+        k, wanted = k[inside], wanted[inside]
+        starts = np.zeros(len(idx), dtype=bool)
+        starts[k[idx[k] == wanted]] = True
         starts[0] = True
         values = np.where(starts, 1, -1).astype(np.int64).view(np.uint64)  # spaCy stores -1 ("not a start") as uint64
         doc.from_array([SENT_START], values.reshape(-1, 1))
@@ -54,11 +62,27 @@ def create_peel_tokenizer() -> Callable[[Language], Tokenizer]:
     start; building this takes milliseconds where the default tokenizer takes half a second,
     which a liaison lead tagging one comment notices."""
 
-    def make(nlp: Language) -> Tokenizer:
-        return Tokenizer(nlp.vocab, rules={}, prefix_search=_PREFIX.search, suffix_search=_SUFFIX.search,
-                         infix_finditer=_INFIX.finditer)
+    def make(nlp: Language) -> TextKeepingTokenizer:
+        return TextKeepingTokenizer(Tokenizer(nlp.vocab, rules={}, prefix_search=_PREFIX.search,
+                                              suffix_search=_SUFFIX.search, infix_finditer=_INFIX.finditer))
 
     return make
+
+
+class TextKeepingTokenizer:
+    """A tokenizer that also keeps the text it was given on the doc, for the segmenter to read."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Doc:
+        doc = self.tokenizer(text)
+        doc.user_data[TEXT_KEY] = text
+        return doc
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
+        for text in texts:
+            yield self(text)
 
 
 def make_nlp() -> Language:

@@ -41,8 +41,11 @@ def decode_page(data: bytes, where: str) -> tuple[str, str | None]:
         return text, f"{where}: not valid UTF-8 (first bad byte at offset {exc.start}); undecodable bytes were replaced"
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+
+
 def _control_ratio(sample: bytes) -> float:
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls / max(len(sample), 1)
 
 
