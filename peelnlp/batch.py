@@ -30,6 +30,7 @@ from .results import Counts, ResultsSink, RunInfo, Scored
 DEFAULT_BATCH = 64
 MAX_FAILURES_KEPT = 20
 Loader = Callable[[Path | None], Any]
+Encoder = Callable[[Page], Any]
 
 
 @dataclass(frozen=True)
@@ -60,32 +61,45 @@ def load_model(path: Path | None) -> Any:
     """The default loader: the tagger in ``path`` (default: the committed model)."""
     from .store import load_tagger
 
-    return load_tagger(path)
+    tagger = load_tagger(path)
+    _one_blas_thread()  # after loading: only the thread pools of libraries already loaded are limited
+    return tagger
+
+
+def _one_blas_thread() -> None:
+    """The matrices of a batch are small: BLAS threads only contend with the other workers' processes."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
 
 
 def tagger_info(tagger: Any) -> tuple[str, str | None]:
     return str(tagger.version), (getattr(tagger, "meta", None) or {}).get("corpus_sha256")
 
 
-def score_tasks(tasks: Sequence[Task], tagger: Any) -> list[Scored]:
-    """Parse, segment and tag a chunk of pages; a page that fails gets its error, never the chunk."""
+def score_tasks(tasks: Sequence[Task], tagger: Any, encode: Encoder | None = None) -> list[Scored]:
+    """Parse, segment and tag a chunk of pages; a page that fails gets its error, never the chunk.
+
+    ``encode``: the results sink's encoder, applied here so the writing process need not."""
     try:
         items = list(tag_sources([t.source for t in tasks], tagger))
     except Exception as exc:  # a page that breaks a stage must not take its chunk down with it
         if len(tasks) > 1:
-            return [s for t in tasks for s in score_tasks([t], tagger)]
+            return [s for t in tasks for s in score_tasks([t], tagger, encode)]
         where = tasks[0].source.path or tasks[0].source.name
         items = [Failure(tasks[0].source.name, f"{where}: scoring failed ({type(exc).__name__}: {exc}); "
                                                "check the page text or report it with the page attached")]
-    return [_scored(t, item) for t, item in zip(tasks, items, strict=True)]
+    return [_scored(t, item, encode) for t, item in zip(tasks, items, strict=True)]
 
 
-def _scored(task: Task, item: Page | Failure) -> Scored:
+def _scored(task: Task, item: Page | Failure, encode: Encoder | None) -> Scored:
     where = task.source.path or task.source.name
     if isinstance(item, Failure):
         return Scored(task.key, task.source.name, where, error=item.error)
     if task.fixed_id and item.id != task.source.name:
         item = dataclasses.replace(item, id=task.source.name)
+    if encode is not None:
+        return Scored(task.key, item.id, where, encoded=encode(item))
     return Scored(task.key, item.id, where, page=item)
 
 
@@ -116,8 +130,8 @@ def _pool_info() -> tuple[str, str | None]:
     return tagger_info(_worker_tagger())
 
 
-def _pool_score(tasks: Sequence[Task]) -> list[Scored]:
-    return score_tasks(tasks, _worker_tagger())
+def _pool_score(tasks: Sequence[Task], encode: Encoder | None) -> list[Scored]:
+    return score_tasks(tasks, _worker_tagger(), encode)
 
 
 def _cached_tagger(loader: Loader, model: Path | None) -> Any:
@@ -133,8 +147,8 @@ def _dask_info(loader: Loader, model: Path | None) -> tuple[str, str | None]:
     return tagger_info(_cached_tagger(loader, model))
 
 
-def _dask_score(tasks: Sequence[Task], loader: Loader, model: Path | None) -> list[Scored]:
-    return score_tasks(tasks, _cached_tagger(loader, model))
+def _dask_score(tasks: Sequence[Task], loader: Loader, model: Path | None, encode: Encoder | None) -> list[Scored]:
+    return score_tasks(tasks, _cached_tagger(loader, model), encode)
 
 
 class _Future(Protocol):
@@ -158,8 +172,8 @@ class _InProcess:
     def info(self) -> tuple[str, str | None]:
         return tagger_info(self.tagger)
 
-    def submit(self, tasks: Sequence[Task]) -> _Future:
-        return _Ready(score_tasks(tasks, self.tagger))
+    def submit(self, tasks: Sequence[Task], encode: Encoder | None) -> _Future:
+        return _Ready(score_tasks(tasks, self.tagger, encode))
 
     def close(self) -> None:
         pass
@@ -185,8 +199,8 @@ class _Pool:
     def info(self) -> tuple[str, str | None]:
         return self.pool.apply(_pool_info)
 
-    def submit(self, tasks: Sequence[Task]) -> _Future:
-        return _PoolFuture(self.pool.apply_async(_pool_score, (tasks,)))
+    def submit(self, tasks: Sequence[Task], encode: Encoder | None) -> _Future:
+        return _PoolFuture(self.pool.apply_async(_pool_score, (tasks, encode)))
 
     def close(self) -> None:
         self.pool.terminate()
@@ -212,8 +226,8 @@ class _Dask:
     def info(self) -> tuple[str, str | None]:
         return self.client.submit(_dask_info, self.loader, self.model, pure=False).result()
 
-    def submit(self, tasks: Sequence[Task]) -> _Future:
-        return self.client.submit(_dask_score, list(tasks), self.loader, self.model, pure=False)
+    def submit(self, tasks: Sequence[Task], encode: Encoder | None) -> _Future:
+        return self.client.submit(_dask_score, list(tasks), self.loader, self.model, encode, pure=False)
 
     def close(self) -> None:
         self.client.close()
@@ -298,7 +312,7 @@ def _run(tasks: Iterable[Task], ex: Any, sink: ResultsSink, counts: Counts, batc
         counts.skipped += len(chunk) - len(todo)
         if todo:
             in_flight.update(t.key for t in todo)
-            pending.append((ex.submit(todo), todo))
+            pending.append((ex.submit(todo, getattr(sink, "encoder", None)), todo))
         else:
             report()
         while len(pending) >= ex.slots:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ResultsError
-from .results import Counts, ResultsSink, RunInfo, Scored, SQLiteSink, dumps, p_kind
+from .records import Page
+from .resultrows import dumps, p_kind
+from .results import Counts, ResultsSink, RunInfo, Scored, SQLiteSink
 
 FORMATS = ("sqlite", "jsonl", "csv")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
@@ -67,8 +69,15 @@ class _AtomicFiles:
             part.unlink(missing_ok=True)
 
 
+def encode_record(page: Page) -> str:
+    """A page record as one JSON line (built by the worker that scored the page)."""
+    return dumps(page.to_dict())
+
+
 class JsonlSink(_AtomicFiles):
     """One page record per line, plus ``raw`` (the page text); a failed input is ``{"id", "source", "error"}``."""
+
+    encoder = staticmethod(encode_record)
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -76,11 +85,13 @@ class JsonlSink(_AtomicFiles):
     def write(self, batch: Sequence[Scored]) -> None:
         out = self.handles[0]
         for item in batch:
-            if item.page is None:
-                record = {"id": item.name, "source": item.source, "error": item.error}
-            else:
-                record = {**item.page.to_dict(), "raw": item.raw} if item.raw is not None else item.page.to_dict()
-            out.write(dumps(record) + "\n")
+            if item.error is not None:
+                out.write(dumps({"id": item.name, "source": item.source, "error": item.error}) + "\n")
+                continue
+            record = item.encoded if isinstance(item.encoded, str) else encode_record(item.page)
+            # the record's closing brace gives way to the page text, the last field of the line
+            out.write(record if item.raw is None else f'{record[:-1]},"raw":{dumps(item.raw)}}}')
+            out.write("\n")
 
 
 SEGMENT_COLUMNS = ("page_id", "source", "model", "title", "force", "segment", "entry", "date", "kind", "recs",
@@ -96,6 +107,8 @@ def status_csv_path(path: Path) -> Path:
 
 class CsvSink(_AtomicFiles):
     """One row per segment in PATH; one row per recommendation status in PATH-stem_status.csv."""
+
+    encoder = None
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, status_csv_path(path))

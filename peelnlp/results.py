@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from . import __version__
 from .errors import ResultsError
 from .records import Page
+from .resultrows import dumps, insert_batch, page_rows
 
 SCHEMA_VERSION = 1
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -89,6 +90,7 @@ class Scored:
     page: Page | None = None
     error: str | None = None
     raw: str | None = None
+    encoded: Any = None  # the page already encoded for the sink (by the worker that scored it)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,12 @@ class Counts:
 
 
 class ResultsSink(Protocol):
-    """What the scoring loop writes to. ``write`` gets one batch; ``abort`` keeps what was committed."""
+    """What the scoring loop writes to. ``write`` gets one batch; ``abort`` keeps what was committed.
+
+    ``encoder`` (a module-level function, or None) turns a tagged page into what ``write`` stores;
+    the workers that score pages apply it, so the writing process has less to do."""
+
+    encoder: Callable[[Page], Any] | None
 
     def start(self, run: RunInfo) -> None: ...
     def already_scored(self, keys: Sequence[str]) -> set[str]: ...
@@ -118,10 +125,6 @@ class ResultsSink(Protocol):
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -166,6 +169,10 @@ def _create_schema(conn: sqlite3.Connection, path: Path, version: int) -> None:
 class SQLiteSink:
     """Pages and their parts as rows; one transaction per batch."""
 
+    @property
+    def encoder(self) -> Callable[[Page], Any]:
+        return page_rows
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.conn = connect(path)
@@ -195,8 +202,7 @@ class SQLiteSink:
     def write(self, batch: Sequence[Scored]) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            for item in batch:
-                _insert(self.conn, item, self.model, self.run_id)
+            insert_batch(self.conn, batch, self.model, self.run_id)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -215,54 +221,6 @@ class SQLiteSink:
                 (_now(), counts.ok, counts.failed, counts.skipped, state, self.run_id),
             )
         self.conn.close()
-
-
-def _insert(conn: sqlite3.Connection, item: Scored, model: str, run_id: int | None) -> None:
-    # A page scored again (it failed before, or came twice) replaces its old row and children.
-    conn.execute("DELETE FROM pages WHERE content_hash = ? AND model = ?", (item.key, model))
-    page = item.page
-    if page is None:
-        conn.execute(
-            "INSERT INTO pages (page_id, content_hash, model, run_id, source, error, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (item.name, item.key, model, run_id, item.source, item.error, item.raw),
-        )
-        return
-    gaps = sum(1 for s in page.status if s.is_gap)
-    key = conn.execute(
-        "INSERT INTO pages (page_id, content_hash, model, run_id, source, title, force, last_comment_date, "
-        "n_recommendations, n_gaps, record, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (page.id, item.key, model, run_id, item.source, page.title, page.force, page.last_comment_date(),
-         len(page.recommendations), gaps, dumps(page.to_dict()), item.raw),
-    ).lastrowid
-    _insert_parts(conn, key, page)
-
-
-def _insert_parts(conn: sqlite3.Connection, key: int | None, page: Page) -> None:
-    conn.executemany("INSERT INTO recommendations VALUES (?, ?, ?)", [(key, r.n, r.text) for r in page.recommendations])
-    conn.executemany(
-        "INSERT INTO entries VALUES (?, ?, ?, ?, ?)",
-        [(key, i, e.date, e.status, e.comment) for i, e in enumerate(page.timeline)],
-    )
-    conn.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        (key, i, s.entry, s.start, s.end, s.text, s.kind, dumps(list(s.recs)), dumps(list(s.strands)),
-         p_kind(s.scores, s.kind), dumps(s.scores) if s.scores is not None else None, int(s.needs_review))
-        for i, s in enumerate(page.segments)
-    ])
-    conn.executemany(
-        "INSERT INTO segment_strands VALUES (?, ?, ?)",
-        [(key, i, strand) for i, s in enumerate(page.segments) for strand in s.strands],
-    )
-    conn.executemany(
-        "INSERT INTO statuses VALUES (?, ?, ?, ?, ?)",
-        [(key, s.n, s.status, s.reason, dumps(list(s.evidence))) for s in page.status],
-    )
-
-
-def p_kind(scores: dict[str, Any] | None, kind: str | None) -> float | None:
-    if not scores or kind is None:
-        return None
-    p = scores.get("kind", {}).get(kind)
-    return float(p) if p is not None else None
 
 
 def load_pages(path: Path, model: str | None = None) -> Iterator[Page]:
