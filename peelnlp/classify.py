@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
+from .cues import MATCHER, strand_profile
 from .features import SegmentContext, SegmentFeaturizer
 from .gaps import page_status
-from .linker import RecLinker
+from .linker import LinkBatch, RecLinker, content_words
 from .records import KINDS, STRANDS, SUBSTANTIVE, Page, Segment
 from .refs import explicit_refs
+from .textvec import Tokens, tokenize
 
 REVIEW_MARGIN = 0.1
 KIND_REVIEW_BELOW = 0.55
@@ -56,15 +59,47 @@ def page_contexts(page: Page) -> list[SegmentContext]:
     return out
 
 
-def link_inputs(page: Page) -> tuple[list[str], list[set[int]]]:
+def link_inputs(page: Page) -> tuple[list[str], list[frozenset[int]]]:
     """Each segment's text with its neighbours, and the explicit references just before it."""
-    segs, contexts, refs = page.segments, [], []
+    segs, contexts = page.segments, []
     for i, seg in enumerate(segs):
         prev = segs[i - 1] if i and segs[i - 1].entry == seg.entry else None
         nxt = segs[i + 1] if i + 1 < len(segs) and segs[i + 1].entry == seg.entry else None
         contexts.append(" ".join(s.text for s in (prev, seg, nxt) if s))
-        refs.append(explicit_refs(prev.text) if prev and not explicit_refs(seg.text) else set())
-    return contexts, refs
+    return contexts, context_refs(page)
+
+
+def context_refs(page: Page) -> list[frozenset[int]]:
+    """The recommendations named just before each segment (in the previous segment of its comment),
+    when the segment names none itself: "Recommendation 2: … " then the work on it."""
+    segs, out = page.segments, []
+    for i, seg in enumerate(segs):
+        prev = segs[i - 1] if i and segs[i - 1].entry == seg.entry else None
+        out.append(explicit_refs(prev.text) if prev and not explicit_refs(seg.text) else frozenset())
+    return out
+
+
+def _linked_texts(pages: Sequence[Page], chosen: Sequence[tuple[int, ...]]) -> list[str]:
+    """The texts of the recommendations each segment addresses, joined."""
+    out: list[str] = []
+    recs = iter(chosen)
+    for page in pages:
+        texts = {r.n: r.text for r in page.recommendations}
+        out += [" ".join(texts[n] for n in next(recs) if n in texts) for _ in page.segments]
+    return out
+
+
+def _neighbours(pages: Sequence[Page]) -> sparse.csr_matrix:
+    """Segments × segments: each segment with itself and its neighbours in the same comment."""
+    entries = np.asarray([(p, s.entry) for p, page in enumerate(pages) for s in page.segments]).reshape(-1, 2)
+    n = len(entries)
+    rows, cols = [np.arange(n)], [np.arange(n)]
+    if n > 1:
+        same = (entries[1:] == entries[:-1]).all(axis=1)
+        rows += [np.arange(1, n)[same], np.arange(n - 1)[same]]
+        cols += [np.arange(n - 1)[same], np.arange(1, n)[same]]
+    rows_, cols_ = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_matrix((np.ones(len(rows_), np.float32), (rows_, cols_)), shape=(n, n))
 
 
 class Tagger:
@@ -90,54 +125,44 @@ class Tagger:
         if not contexts:
             yield from (self._finish(p, []) for p in pages)
             return
-        X = self.models.featurizer.transform(contexts)
+        tokens = tokenize([c.text for c in contexts])
+        X = self.models.featurizer.transform(contexts, tokens)
         kind_p = self.models.kind.predict_proba(X)
-        link_vectors = self._link_vectors(pages)
-        linked, offset = [], 0
-        for page, vectors in zip(pages, link_vectors):
-            rows = slice(offset, offset + len(page.segments))
-            offset += len(page.segments)
-            linked.append(self._link(page, kind_p[rows], vectors))
-        texts = [text for _, _, page_texts in linked for text in page_texts]
-        with_recs = [dataclasses.replace(c, linked_recs=text) for c, text in zip(contexts, texts)]
-        Xs = self.models.featurizer.strand_matrix(X, with_recs)
+        kinds = [KINDS[int(k)] for k in kind_p.argmax(axis=1)]
+        starts = np.cumsum([0] + [len(p.segments) for p in pages])
+        link_p = self._link_proba(pages, tokens, kinds, starts)
+        chosen = [self._choose_recs(c.text, kinds[i], p, c.n_recs)
+                  for i, (c, p) in enumerate(zip(contexts, (row for page_p in link_p for row in page_p)))]
+        Xs = self.models.featurizer.strand_matrix(X, _linked_texts(pages, chosen))
         strand_p = np.column_stack([m.predict_proba(Xs)[:, 1] for m in self.models.strands])
-        offset = 0
-        for page, (link_p, recs, _) in zip(pages, linked):
-            rows = slice(offset, offset + len(page.segments))
-            offset += len(page.segments)
-            segments = self._label(page, kind_p[rows], strand_p[rows], link_p, recs, Xs[rows] if explain else None)
+        for k, page in enumerate(pages):
+            rows = slice(starts[k], starts[k + 1])
+            segments = self._label(page, kind_p[rows], strand_p[rows], link_p[k], chosen[rows],
+                                   Xs[rows] if explain else None)
             yield self._finish(page, segments)
 
-    def _link(self, page: Page, kind_p: np.ndarray, vectors: Any) -> tuple[np.ndarray, list[tuple[int, ...]], list[str]]:
-        """Each segment's link probabilities, chosen recommendations, and those recommendations' words."""
-        kinds = [KINDS[int(k)] for k in kind_p.argmax(axis=1)]
-        link_p = self._link_proba(page, kinds, vectors)
-        n = len(page.recommendations)
-        recs = [self._choose_recs(seg.text, kinds[i], link_p[i], n) for i, seg in enumerate(page.segments)]
-        texts = {r.n: r.text for r in page.recommendations}
-        return link_p, recs, [" ".join(texts[r] for r in chosen if r in texts) for chosen in recs]
-
-    def _link_vectors(self, pages: list[Page]) -> list[Any]:
-        """The linker's word vectors of every multi-recommendation page's texts, in one call per batch."""
-        texts: list[str] = []
-        spans = []
-        for page in pages:
-            if len(page.recommendations) < 2 or not page.segments:
-                spans.append(None)
-                continue
-            contexts, refs = link_inputs(page)
-            start = len(texts)
-            texts += [s.text for s in page.segments] + contexts + [r.text for r in page.recommendations]
-            spans.append((start, len(page.segments), len(page.recommendations), refs))
-        matrix = self.models.linker.vectorize(texts) if texts else None
-        out = []
-        for span in spans:
-            if span is None:
-                out.append(None)
-                continue
-            start, m, n, refs = span
-            out.append((matrix[start:start + m], matrix[start + m:start + 2 * m], matrix[start + 2 * m:start + 2 * m + n], refs))
+    def _link_proba(self, pages: list[Page], tokens: Tokens, kinds: list[str], starts: np.ndarray) -> list[np.ndarray]:
+        """Per page, segments × recommendations link probabilities; all multi-recommendation pages
+        of the batch are scored in one go."""
+        out = [np.ones((len(p.segments), len(p.recommendations))) for p in pages]
+        multi = [k for k, p in enumerate(pages) if len(p.recommendations) > 1 and p.segments]
+        if not multi:
+            return out
+        linker = self.models.linker
+        rows = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in multi])
+        group = [pages[k] for k in multi]
+        seg_counts = linker.space_.counts(tokens)[rows]
+        n_recs = np.asarray([len(p.recommendations) for p in group])
+        rec_tokens = tokenize([r.text for p in group for r in p.recommendations])
+        batch = LinkBatch(
+            seg_counts, _neighbours(group) @ seg_counts, linker.space_.counts(rec_tokens),
+            np.repeat(np.arange(len(group)), [len(p.segments) for p in group]), n_recs,
+            [s.text for p in group for s in p.segments], [r for p in group for r in context_refs(p)],
+            [kinds[i] for i in rows], content_words(tokens)[rows],
+            strand_profile(tokens, MATCHER)[rows], strand_profile(rec_tokens, MATCHER))
+        proba = linker.proba(batch)
+        for k, page, start in zip(multi, group, np.cumsum([0] + [len(p.segments) for p in group])):
+            out[k] = proba[start:start + len(page.segments), : len(page.recommendations)]
         return out
 
     def _finish(self, page: Page, segments: list[Segment]) -> Page:
@@ -146,31 +171,25 @@ class Tagger:
 
     def _label(self, page: Page, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray,
                chosen: list[tuple[int, ...]], X: Any) -> list[Segment]:
-        kinds = [KINDS[int(k)] for k in kind_p.argmax(axis=1)]
         t = self.models.thresholds
+        kinds = [KINDS[k] for k in kind_p.argmax(axis=1).tolist()]
+        # Administrative and oversight text serves no strand (the guide; ≤ 1 % in the corpus), so a
+        # segment that is surely one of those gets none; an unsure kind keeps its strands.
+        admin = kind_p[:, KINDS.index("other")] + kind_p[:, KINDS.index("oversight")]
+        cut = np.asarray([t["strands"][s] for s in STRANDS])
+        has = ((strand_p >= cut) & (admin < ADMIN_NO_STRANDS)[:, None]).tolist()
+        review = self._uncertain(kind_p, strand_p, link_p, kinds, cut).tolist()
+        kind_r, strand_r, link_r = (np.round(a.astype(np.float64), 3).tolist() for a in (kind_p, strand_p, link_p))
+        rec_names = [str(n + 1) for n in range(link_p.shape[1])]
         out = []
         for i, seg in enumerate(page.segments):
-            # Administrative and oversight text serves no strand (the guide; ≤ 1 % in the corpus), so a
-            # segment that is surely one of those gets none; an unsure kind keeps its strands.
-            admin = float(kind_p[i, KINDS.index("other")] + kind_p[i, KINDS.index("oversight")])
-            strands = tuple(s for j, s in enumerate(STRANDS)
-                            if strand_p[i, j] >= t["strands"][s] and admin < ADMIN_NO_STRANDS)
-            recs = chosen[i]
-            scores = {"kind": _rounded(KINDS, kind_p[i]), "strands": _rounded(STRANDS, strand_p[i]),
-                      "recs": {str(n + 1): round(float(p), 3) for n, p in enumerate(link_p[i])}}
-            out.append(dataclasses.replace(
-                seg, kind=kinds[i], strands=strands, recs=recs, scores=scores,
-                needs_review=self._uncertain(kind_p[i], strand_p[i], link_p[i], kinds[i]),
-                explanation=self._explain(X[i], kinds[i], strands, page, i, link_p[i], recs) if X is not None else None))
+            strands = tuple(s for s, yes in zip(STRANDS, has[i]) if yes)
+            scores = {"kind": dict(zip(KINDS, kind_r[i])), "strands": dict(zip(STRANDS, strand_r[i])),
+                      "recs": dict(zip(rec_names, link_r[i]))}
+            explanation = self._explain(X[i], kinds[i], strands, page, i, link_p[i], chosen[i]) if X is not None else None
+            out.append(Segment(seg.entry, seg.start, seg.end, seg.text, kinds[i], chosen[i], strands, scores,
+                               review[i], explanation))
         return out
-
-    def _link_proba(self, page: Page, kinds: Sequence[str], vectors: Any) -> np.ndarray:
-        n, m = len(page.recommendations), len(page.segments)
-        if vectors is None:
-            return np.ones((m, n))
-        seg_w, ctx_w, rec_w, refs = vectors
-        X = self.models.linker.pair_features_from(seg_w, ctx_w, rec_w, [s.text for s in page.segments], refs, kinds)
-        return self.models.linker.link_proba(X, m, n)
 
     def _choose_recs(self, text: str, kind: str, link_p: np.ndarray, n: int) -> tuple[int, ...]:
         named = tuple(sorted(r for r in explicit_refs(text) if 1 <= r <= n))
@@ -184,12 +203,13 @@ class Tagger:
             chosen = [int(link_p.argmax()) + 1]
         return tuple(sorted(set(chosen) | set(named)))
 
-    def _uncertain(self, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray, kind: str) -> bool:
-        t = self.models.thresholds
-        near_strand = any(abs(strand_p[j] - t["strands"][s]) < REVIEW_MARGIN for j, s in enumerate(STRANDS))
-        near_link = (kind in SUBSTANTIVE and link_p.size > 1
-                     and abs(float(link_p.max()) - t["link"][kind]["link"]) < REVIEW_MARGIN)
-        return bool(kind_p.max() < KIND_REVIEW_BELOW or near_strand or near_link)
+    def _uncertain(self, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray, kinds: list[str],
+                   cut: np.ndarray) -> np.ndarray:
+        """Segments with a label near its decision threshold, or an unsure kind."""
+        near_strand = (np.abs(strand_p - cut) < REVIEW_MARGIN).any(axis=1)
+        link_cut = np.asarray([self.models.thresholds["link"][k]["link"] if k in SUBSTANTIVE else np.inf for k in kinds])
+        best = link_p.max(axis=1) if link_p.shape[1] > 1 else np.full(len(kinds), -np.inf)
+        return (kind_p.max(axis=1) < KIND_REVIEW_BELOW) | near_strand | (np.abs(best - link_cut) < REVIEW_MARGIN)
 
     def _explain(self, x: Any, kind: str, strands: tuple[str, ...], page: Page, i: int,
                  link_p: np.ndarray, recs: tuple[int, ...]) -> dict[str, list[str]]:
@@ -197,6 +217,3 @@ class Tagger:
 
         return explain_segment(self, x, kind, strands, page, i, link_p, recs)
 
-
-def _rounded(labels: Sequence[str], probs: np.ndarray) -> dict[str, float]:
-    return {label: round(float(p), 3) for label, p in zip(labels, probs)}

@@ -31,7 +31,8 @@ def feature_layout() -> str:
     from .features import CUE_NAMES
     from .linker import PAIR_FEATURES
 
-    layout = [*CUE_NAMES, "|", *PAIR_FEATURES, "|", "strands read linked recommendations"]
+    layout = [*CUE_NAMES, "|", *PAIR_FEATURES, "|", "strands read linked recommendations",
+              "|", "snowball stems, token-pattern cues"]
     return hashlib.sha256("\n".join(layout).encode()).hexdigest()[:16]
 
 

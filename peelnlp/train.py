@@ -86,7 +86,7 @@ def fit_models(data: TrainData, rows: np.ndarray, seed: int) -> Models:
     X = featurizer.transform(contexts)
     kind = LogisticRegression(C=KIND_C, solver="saga", max_iter=300, tol=1e-3, class_weight="balanced", random_state=seed)
     kind.fit(X, data.kinds[rows])
-    Xs = featurizer.strand_matrix(X, contexts)
+    Xs = featurizer.strand_matrix(X, [c.linked_recs for c in contexts])
     strands = [_binary(Xs, data.strands[rows, j], seed) for j in range(len(STRANDS))]
     pages = [data.pages[g] for g in sorted(set(data.groups[rows].tolist()))]
     return Models(featurizer, _full_proba(kind), strands, fit_linker(pages, seed))
@@ -117,7 +117,7 @@ def _fold(data: TrainData, train_rows: np.ndarray, test_rows: np.ndarray, seed: 
     models = fit_models(data, train_rows, seed)
     contexts = [data.contexts[i] for i in test_rows]
     X = models.featurizer.transform(contexts)
-    Xs = models.featurizer.strand_matrix(X, contexts)
+    Xs = models.featurizer.strand_matrix(X, [c.linked_recs for c in contexts])
     test_pages = sorted(set(data.groups[test_rows].tolist()))
     lx, ly, index = link_pairs(models.linker, [data.pages[g] for g in test_pages])
     return {"rows": test_rows, "kind": models.kind.predict_proba(X),

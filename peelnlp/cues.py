@@ -1,0 +1,161 @@
+"""Cue features from token patterns: tense, voice, polarity and subject, found with array operations.
+
+A cue is a short sequence of token classes ("has|have|had" then a past participle), matched over
+the flat token list of a whole batch at once. Each raw token's classes are worked out once, on
+first sight, and kept as a row of a table, so a batch costs a dict look-up per token plus numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .textvec import Tokens
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+
+# Each cue is a list of patterns; a pattern is 1–3 token classes separated by spaces. A class lists
+# words with "|"; "x*" matches words starting with x, "*x" words ending in x, "#" any number.
+CUES: dict[str, list[str]] = {
+    "future": ["will|shall|planned|scheduled|intend|intends|awaiting|anticipat*|propos*",
+               "going|plan|plans|due|expected|aim|aims to",
+               "to be introduced|launched|completed|reviewed|considered|finalised|finalized"],
+    "perfect": ["has|have|had *ed|*en|*ne|*wn|*lt|*ht|*de",
+                "has|have|had been|now|also|since|already *ed|*en|*ne|*wn|*lt|*ht|*de"],
+    "progressive": ["is|are *ing", "is|are now|being|currently *ing", "is|are being", "continue|continues to",
+                    "now in|held|has|have"],
+    "past": [f"*ed in|on|by|at {_MONTHS}|#"],
+    "past_verb": ["*ed"],
+    "passive": ["was|were|been *ed|*en|*ne|*wn|*lt|*ht|*de"],
+    "inspectorate": ["fll|hmicfrs|hmic|inspectorate|insight|reality", "force liaison", "our inspection|fieldwork|review",
+                     "i am|have|will|met|visited|attended|reviewed|await",
+                     "we found|will|have|met|visited|reviewed|note"],
+    "satisfied": ["satisfied|confirmed", "found that|good|effective|evidence", "we found", "reality test*",
+                  "is good at", "is now good", "has met|addressed|discharged", "has been met|addressed|discharged"],
+    "negative": ["not|no|unable|lack*|insufficient|limited|concern*|inconsistent|gap|gaps|failed|weak*|cannot",
+                 "yet to", "too early|soon"],
+    "monitor": ["update requested", "update was|has|is requested|awaited", "requested an update", "await* update",
+                "await* an update", "chased", "will review*|assess*|revisit*|test*|monitor*",
+                "will be review*|assess*|revisit*|test*|monitor*", "follow up", "insight visit|activity|work"],
+    "bare_claim": ["being progressed", "is|are progressing", "progress is being", "work is ongoing", "remains open"],
+    "first_person": ["i|we|our|us"],
+    "number": ["#"],
+    "rec_ref": ["recommendation|recommendations #"],
+    "evaluative": ["good|outstanding|inadequate|effective*|ineffective|well|appropriate*|strong|robust",
+                   "require|requires improvement", "need|needs to improve|develop", "clear|good understanding"],
+    "soc_terms": ["ocg|ocgs|ocgm|soc|socu|rocu|lro|lros|pursue|prevent|protect|prepare|exploitation|trafficking|fraud|"
+                  "cyber|scpo|disrupt*|gang|gangs|4p|4ps", "organised|organized crime", "county line|lines",
+                  "modern slavery", "asset recovery", "proceeds of", "lead responsible", "serious crime",
+                  "drug|drugs supply|market|markets", "local profile|profiles"],
+    "contrast": ["but|however|although|though|whereas"],
+    # The 4P strands in the words of a text: what a segment and a recommendation are about.
+    "lex_pursue": ["disrupt*|arrest*|investigat*|prosecut*|enforcement|warrant*|seiz*|confiscat*|pursue|charg*|"
+                   "convict*|raid*|tasking|mapping|mapped|proactive|forfeit*", "asset recovery"],
+    "lex_prevent": ["prevent*|divert*|diversion*|deter*|reoffend*|school|schools|youth|mentor*|intervention*",
+                    "at risk", "drawn into", "offender management"],
+    "lex_protect": ["protect*|safeguard*|victim|victims|vulnerab*|awareness|fraud|cyber|scam*|exploit*|slavery|"
+                    "trafficking|rescue*"],
+    "lex_prepare": ["prepar*|capabilit*|capacity|training|trained|governance|analyst*|board|boards|structure*|"
+                    "resourc*|measur*|performance|learning|lesson*|resilien*|profile|profiles|partnership*|strategy"],
+    "positive": ["good|outstanding|effective*|well|strong|robust|improved|positive|appropriately", "in place"],
+}
+PRESENCE = ("future", "perfect", "progressive", "past", "past_verb", "passive", "inspectorate", "satisfied", "negative", "monitor",
+            "bare_claim", "first_person", "number", "rec_ref", "evaluative")
+
+
+def _parse_class(spec: str) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], bool]:
+    words, prefixes, suffixes, number = set(), [], [], False
+    for item in spec.split("|"):
+        if item == "#":
+            number = True
+        elif item.endswith("*"):
+            prefixes.append(item[:-1])
+        elif item.startswith("*"):
+            suffixes.append(item[1:])
+        else:
+            words.add(item)
+    return frozenset(words), tuple(prefixes), tuple(suffixes), number
+
+
+class CueMatcher:
+    """Finds every cue's patterns in a batch of token lists."""
+
+    def __init__(self, cues: dict[str, list[str]] = CUES) -> None:
+        specs = sorted({c for patterns in cues.values() for p in patterns for c in p.split(" ")})
+        self._classes = [_parse_class(spec) for spec in specs]
+        column = {spec: i for i, spec in enumerate(specs)}
+        self.patterns = {name: [[column[c] for c in p.split(" ")] for p in patterns] for name, patterns in cues.items()}
+        self._row: dict[str, int] = {}  # token → its row of the class table
+        self._table = np.zeros((0, len(specs)), dtype=bool)
+
+    def _classes_of(self, token: str) -> list[bool]:
+        return [token in words or (number and token.isdigit()) or token.startswith(prefixes)
+                or bool(suffixes and len(token) > 3 and token.endswith(suffixes))
+                for words, prefixes, suffixes, number in self._classes]
+
+    def classes(self, raw: list[str]) -> np.ndarray:
+        """tokens × token classes, True where the token belongs to the class."""
+        if len(self._row) > 200_000:
+            self._row, self._table = {}, self._table[:0]
+        new = [t for t in dict.fromkeys(raw) if t not in self._row]
+        if new:
+            self._row.update(zip(new, range(len(self._row), len(self._row) + len(new))))
+            rows = np.asarray([self._classes_of(t) for t in new], dtype=bool).reshape(len(new), -1)
+            self._table = np.vstack([self._table, rows])
+        return self._table[np.fromiter(map(self._row.__getitem__, raw), dtype=np.int64, count=len(raw))]
+
+    def hits(self, tokens: Tokens) -> dict[str, np.ndarray]:
+        """For every cue, a boolean array over the tokens: a match of the cue starts here."""
+        table, docs = self.classes(tokens.raw), tokens.raw_doc
+        out = {}
+        for name, patterns in self.patterns.items():
+            found = np.zeros(len(docs), dtype=bool)
+            for columns in patterns:
+                found |= _match(table, docs, columns)
+            out[name] = found
+        return out
+
+
+def _match(table: np.ndarray, docs: np.ndarray, columns: list[int]) -> np.ndarray:
+    n = len(docs)
+    hit = table[:, columns[0]].copy()
+    for k, column in enumerate(columns[1:], start=1):
+        following = np.zeros(n, dtype=bool)
+        following[: n - k] = table[k:, column] & (docs[k:] == docs[: n - k])
+        hit &= following
+    return hit
+
+
+MATCHER = CueMatcher()
+STRAND_CUES = ("lex_pursue", "lex_prevent", "lex_protect", "lex_prepare")
+
+
+def strand_profile(tokens: Tokens, matcher: CueMatcher) -> np.ndarray:
+    """texts × 4: the share of each 4P strand among the strand words of each text (zeros if none)."""
+    hits = matcher.hits(tokens)
+    counts = np.column_stack([per_text(hits[name], tokens.raw_doc, tokens.n_docs) for name in STRAND_CUES])
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+
+def per_text(hit: np.ndarray, docs: np.ndarray, n_docs: int) -> np.ndarray:
+    """How many matches each text has."""
+    return np.bincount(docs[hit], minlength=n_docs).astype(np.float32)
+
+
+def final_clause(hits: dict[str, np.ndarray], docs: np.ndarray, n_docs: int) -> dict[str, np.ndarray]:
+    """Matches after each text's last contrast word ("good work, but it has yet to …" ends negative)."""
+    position = np.arange(len(docs))
+    last = np.full(n_docs, -1, dtype=np.int64)
+    np.maximum.at(last, docs[hits["contrast"]], position[hits["contrast"]])
+    after = position > last[docs] if len(docs) else np.zeros(0, dtype=bool)
+    return {name: per_text(hits[name] & after, docs, n_docs) > 0 for name in ("negative", "positive", "future")}
+
+
+def token_counts(tokens: Tokens) -> np.ndarray:
+    return np.bincount(tokens.raw_doc, minlength=tokens.n_docs).astype(np.float32)
+
+
+def any_per_text(names: Sequence[str], hits: dict[str, np.ndarray], tokens: Tokens) -> np.ndarray:
+    return np.column_stack([per_text(hits[n], tokens.raw_doc, tokens.n_docs) > 0 for n in names]).astype(np.float32)

@@ -1,0 +1,173 @@
+"""TF-IDF built for batch scoring: one tokenisation per batch, numpy for everything else.
+
+scikit-learn's ``TfidfVectorizer`` calls a Python analyzer for every text and counts terms in
+Python dicts: scoring thousands of pages spent most of its time there. Here a batch of texts is
+tokenised once (``re.findall`` and dict look-ups run through ``map``, so in C), each term space
+turns the flat token list into column numbers with numpy, and counts, bigrams, IDF weights and
+norms are array operations. The weighting is scikit-learn's: sublinear TF, smooth IDF, L2 norm.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain, repeat
+
+import numpy as np
+import snowballstemmer
+from scipy import sparse
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+GLOSSARY = {
+    "lro": "lead responsible officer", "ocg": "organised crime group", "ocgm": "organised crime group management",
+    "soc": "serious organised crime", "socu": "serious organised crime unit", "rocu": "regional organised crime unit",
+    "csp": "community safety partnership", "pcc": "police crime commissioner", "opcc": "police crime commissioner office",
+    "socta": "serious organised crime threat assessment", "cse": "child sexual exploitation", "cce": "child criminal exploitation",
+    "msht": "modern slavery human trafficking", "poca": "proceeds crime act", "scpo": "serious crime prevention order",
+    "fll": "force liaison lead", "hmicfrs": "inspectorate", "hmic": "inspectorate", "pnc": "police national computer",
+    "tcg": "tasking co-ordinating group", "mash": "multi agency safeguarding hub", "nca": "national crime agency",
+    "ipa": "integrated peel assessment", "peel": "peel inspection", "cdi": "crime data integrity",
+    "nrm": "national referral mechanism", "ncrs": "national crime recording standard", "dcc": "chief officer",
+    "acc": "chief officer", "dci": "detective", "ds": "detective", "dc": "detective", "cid": "detective",
+    "mosovo": "sex offender management", "iom": "integrated offender management", "arv": "asset recovery",
+    "vaw": "violence women", "vawg": "violence women girls", "ctu": "counter terrorism", "asb": "anti social behaviour",
+}
+
+
+_SNOWBALL = snowballstemmer.stemmer("english")
+
+
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) stem: "prevention" and "preventative" meet "prevent"."""
+    return _SNOWBALL.stemWord(word)
+
+
+def normalise(token: str) -> tuple[str, ...]:
+    """A raw lower-case token's stem, followed by the stems of its expansion if it is an abbreviation."""
+    singular = token[:-1] if token.endswith("s") and token[:-1] in GLOSSARY else token
+    expansion = GLOSSARY.get(singular)
+    return (stem(token), *(stem(w) for w in expansion.split())) if expansion else (stem(token),)
+
+
+class _Stems(dict):
+    """raw token → its stems; filled on first sight (the vocabulary of these texts is small)."""
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        if len(self) > 500_000:
+            self.clear()
+        value = self[token] = normalise(token)
+        return value
+
+
+_STEMS = _Stems()
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The tokens of a batch of texts, flat, with the text each belongs to."""
+
+    raw: list[str]  # lower-case word tokens, for token-pattern cues
+    raw_doc: np.ndarray
+    stems: list[str]  # normalised stems (abbreviations expanded), for the term spaces
+    stem_doc: np.ndarray
+    n_docs: int
+
+
+def tokenize(texts: Sequence[str]) -> Tokens:
+    per_text = list(map(_TOKEN.findall, map(str.lower, texts)))
+    raw = list(chain.from_iterable(per_text))
+    raw_doc = np.repeat(np.arange(len(per_text)), np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text)))
+    normalised = list(map(_STEMS.__getitem__, raw))
+    stems = list(chain.from_iterable(normalised))
+    stem_doc = np.repeat(raw_doc, np.fromiter(map(len, normalised), dtype=np.int64, count=len(normalised)))
+    return Tokens(raw, raw_doc, stems, stem_doc, len(per_text))
+
+
+class TermSpace:
+    """Unigram (and optionally bigram) stem features with TF-IDF weights, fitted on a batch of texts."""
+
+    def __init__(self, bigrams: bool = False, min_df: int = 1, max_features: int | None = None) -> None:
+        self.bigrams = bigrams
+        self.min_df = min_df
+        self.max_features = max_features
+
+    # ---- fitting -------------------------------------------------------------------------------
+
+    def fit(self, tokens: Tokens) -> TermSpace:
+        self.stems_ = "\0".join(sorted(set(tokens.stems)))
+        self._index = None
+        keys, docs = self._keys(tokens)
+        pairs = np.unique(np.stack([docs, keys]), axis=1)  # (doc, key) once each: document frequency
+        uniq, df = np.unique(pairs[1], return_counts=True)
+        total = np.bincount(np.searchsorted(uniq, keys), minlength=len(uniq))
+        keep = df >= self.min_df
+        if self.max_features is not None and keep.sum() > self.max_features:
+            order = np.lexsort((uniq, -total * keep))[: self.max_features]
+            keep = np.zeros_like(keep)
+            keep[order] = True
+        self.keys_, df = uniq[keep], df[keep]
+        self.idf_ = (np.log((1 + tokens.n_docs) / (1 + df)) + 1).astype(np.float32)
+        return self
+
+    @property
+    def n_features(self) -> int:
+        return len(self.keys_)
+
+    def feature_names(self) -> list[str]:
+        names = self._stem_list()
+        n = len(names)
+        return [names[k] if k < n else f"{names[k // n - 1]} {names[k % n]}" for k in self.keys_.tolist()]
+
+    # ---- transforming --------------------------------------------------------------------------
+
+    def counts(self, tokens: Tokens) -> sparse.csr_matrix:
+        """Raw term counts, one row per text of the batch."""
+        keys, docs = self._keys(tokens)
+        cols = np.searchsorted(self.keys_, keys)
+        found = cols < len(self.keys_)
+        found[found] = self.keys_[cols[found]] == keys[found]
+        data = np.ones(int(found.sum()), dtype=np.float32)
+        matrix = sparse.csr_matrix((data, (docs[found], cols[found])), shape=(tokens.n_docs, self.n_features))
+        matrix.sum_duplicates()
+        return matrix
+
+    def weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Counts → sublinear TF × IDF, each row scaled to unit length."""
+        out = counts.astype(np.float32, copy=True)
+        out.data = (1 + np.log(out.data)) * self.idf_[out.indices]
+        norms = np.sqrt(np.asarray(out.multiply(out).sum(axis=1)).ravel())
+        out.data /= np.repeat(np.where(norms == 0, 1, norms), np.diff(out.indptr)).astype(np.float32)
+        return out
+
+    def transform(self, tokens: Tokens) -> sparse.csr_matrix:
+        return self.weigh(self.counts(tokens))
+
+    # ---- internals -----------------------------------------------------------------------------
+
+    def _stem_list(self) -> list[str]:
+        return self.stems_.split("\0") if self.stems_ else []
+
+    def _ids(self, tokens: Tokens) -> np.ndarray:
+        if self._index is None:
+            self._index = {s: i for i, s in enumerate(self._stem_list())}
+        return np.fromiter(map(self._index.get, tokens.stems, repeat(-1)), dtype=np.int64, count=len(tokens.stems))
+
+    def _keys(self, tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
+        """Every term occurrence as an integer key (stem id, or (a + 1) × n + b for a bigram) and its text."""
+        ids, docs = self._ids(tokens), tokens.stem_doc
+        known = ids >= 0
+        keys, key_docs = [ids[known]], [docs[known]]
+        if self.bigrams and len(ids) > 1:
+            n = max(len(self._index), 1)
+            pair = known[:-1] & known[1:] & (docs[:-1] == docs[1:])
+            keys.append((ids[:-1][pair] + 1) * n + ids[1:][pair])
+            key_docs.append(docs[:-1][pair])
+        return np.concatenate(keys), np.concatenate(key_docs)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_index"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._index = None
