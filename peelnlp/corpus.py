@@ -23,7 +23,8 @@ DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SOC_THEMES = frozenset({
     "ocg-management", "lro-4p", "soc-governance", "local-profile-partnership", "rocu-socu",
     "analysts-intelligence", "scpo", "asset-recovery", "county-lines", "modern-slavery",
-    "prevention-diversion", "fraud-cyber", "soc-peel", "soc",
+    "prevention-diversion", "fraud-cyber", "soc-peel", "soc", "soc-peel-summary", "soc-thematic", "soc-national",
+    "soc-reinspection", "soc-pcc", "soc-minutes", "soc-press", "soc-force-web", "multi-soc",
 })
 REQUIRED = ("id", "raw", "recommendations", "timeline", "segments", "status")
 
