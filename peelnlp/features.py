@@ -127,10 +127,16 @@ class SegmentFeaturizer:
         own words; the strand models read the linked recommendation's words too."""
         texts = {t: i for i, t in enumerate(dict.fromkeys(linked_recs))}
         linked = (self.topic_.transform(tokenize(list(texts))) * 0.5)[[texts[t] for t in linked_recs]]
-        return sparse.hstack([X, linked], format="csr")
+        shared = sparse.hstack([X, linked], format="csr")
+        # The same words serve a strand on a page about serious and organised crime and none on a
+        # page about, say, stop and search: a second copy of the features, live only on SOC pages,
+        # lets the strand models weigh them differently there.
+        soc_page = np.asarray(X[:, self.words_.n_features + CUE_NAMES.index("soc_page")].todense()).ravel() > 0
+        return sparse.hstack([shared, sparse.diags(soc_page.astype(np.float32)) @ shared], format="csr")
 
     def strand_feature_names(self) -> list[str]:
-        return self.feature_names() + [f"linked:{t}" for t in self.topic_.feature_names()]
+        names = self.feature_names() + [f"linked:{t}" for t in self.topic_.feature_names()]
+        return names + [f"soc-page {n}" for n in names]
 
     def feature_names(self) -> list[str]:
         return ([f"word:{w}" for w in self.words_.feature_names()] + [f"cue:{c}" for c in CUE_NAMES]
