@@ -46,6 +46,7 @@ def page_contexts(page: Page) -> list[SegmentContext]:
     comments = dict(page.comments())
     segs = page.segments
     out, position, lead_in = [], 0, ""
+    tracked = any(e.status for e in page.timeline)
     for i, seg in enumerate(segs):
         same = lambda k: 0 <= k < len(segs) and segs[k].entry == seg.entry  # noqa: E731
         position, lead_in = (position + 1, lead_in) if same(i - 1) else (0, "")
@@ -53,7 +54,8 @@ def page_contexts(page: Page) -> list[SegmentContext]:
             linked_recs=" ".join(recs[n] for n in seg.recs if n in recs),
             text=seg.text, prev_text=segs[i - 1].text if same(i - 1) else "",
             next_text=segs[i + 1].text if same(i + 1) else "", comment=comments.get(seg.entry, ""),
-            page_topic=topic, position=position, n_recs=len(page.recommendations), lead_in=lead_in))
+            page_topic=topic, position=position, n_recs=len(page.recommendations), lead_in=lead_in,
+            tracked=tracked))
         if seg.text.rstrip().endswith(":"):
             lead_in = seg.text
     return out
@@ -127,7 +129,8 @@ class Tagger:
             return
         tokens = tokenize([c.text for c in contexts])
         X = self.models.featurizer.transform(contexts, tokens)
-        kind_p = self.models.kind.predict_proba(X)
+        Xk = self.models.featurizer.kind_matrix(X, contexts)
+        kind_p = self.models.kind.predict_proba(Xk)
         kinds = [KINDS[int(k)] for k in kind_p.argmax(axis=1)]
         starts = np.cumsum([0] + [len(p.segments) for p in pages])
         link_p = self._link_proba(pages, tokens, kinds, starts)
@@ -138,7 +141,7 @@ class Tagger:
         for k, page in enumerate(pages):
             rows = slice(starts[k], starts[k + 1])
             segments = self._label(page, kind_p[rows], strand_p[rows], link_p[k], chosen[rows],
-                                   Xs[rows] if explain else None)
+                                   (Xk[rows], Xs[rows]) if explain else None)
             yield self._finish(page, segments)
 
     def _link_proba(self, pages: list[Page], tokens: Tokens, kinds: list[str], starts: np.ndarray) -> list[np.ndarray]:
@@ -170,7 +173,7 @@ class Tagger:
         return dataclasses.replace(tagged, status=page_status(tagged))
 
     def _label(self, page: Page, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray,
-               chosen: list[tuple[int, ...]], X: Any) -> list[Segment]:
+               chosen: list[tuple[int, ...]], X: tuple[Any, Any] | None) -> list[Segment]:
         t = self.models.thresholds
         kinds = [KINDS[k] for k in kind_p.argmax(axis=1).tolist()]
         # Administrative and oversight text serves no strand (the guide; ≤ 1 % in the corpus), so a
@@ -186,7 +189,8 @@ class Tagger:
             strands = tuple(s for s, yes in zip(STRANDS, has[i]) if yes)
             scores = {"kind": dict(zip(KINDS, kind_r[i])), "strands": dict(zip(STRANDS, strand_r[i])),
                       "recs": dict(zip(rec_names, link_r[i]))}
-            explanation = self._explain(X[i], kinds[i], strands, page, i, link_p[i], chosen[i]) if X is not None else None
+            explanation = (self._explain((X[0][i], X[1][i]), kinds[i], strands, page, i, link_p[i], chosen[i])
+                           if X is not None else None)
             out.append(Segment(seg.entry, seg.start, seg.end, seg.text, kinds[i], chosen[i], strands, scores,
                                review[i], explanation))
         return out
@@ -211,7 +215,7 @@ class Tagger:
         best = link_p.max(axis=1) if link_p.shape[1] > 1 else np.full(len(kinds), -np.inf)
         return (kind_p.max(axis=1) < KIND_REVIEW_BELOW) | near_strand | (np.abs(best - link_cut) < REVIEW_MARGIN)
 
-    def _explain(self, x: Any, kind: str, strands: tuple[str, ...], page: Page, i: int,
+    def _explain(self, x: tuple[Any, Any], kind: str, strands: tuple[str, ...], page: Page, i: int,
                  link_p: np.ndarray, recs: tuple[int, ...]) -> dict[str, list[str]]:
         from .explain import explain_segment
 

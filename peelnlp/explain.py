@@ -17,8 +17,9 @@ TOP = 3
 
 
 @lru_cache(maxsize=4)
-def _names(featurizer_id: int, featurizer: Any) -> np.ndarray:
-    return np.asarray(featurizer.strand_feature_names(), dtype=object)
+def _names(featurizer_id: int, featurizer: Any) -> tuple[np.ndarray, np.ndarray]:
+    return (np.asarray(featurizer.kind_feature_names(), dtype=object),
+            np.asarray(featurizer.strand_feature_names(), dtype=object))
 
 
 def _top_terms(coef: np.ndarray, x: Any, names: np.ndarray) -> list[str]:
@@ -29,15 +30,15 @@ def _top_terms(coef: np.ndarray, x: Any, names: np.ndarray) -> list[str]:
     return [f"{names[row.indices[k]]} (+{contrib[k]:.2f})" for k in order if contrib[k] > 0]
 
 
-def explain_segment(tagger: Tagger, x: Any, kind: str, strands: tuple[str, ...], page: Page, i: int,
+def explain_segment(tagger: Tagger, x: tuple[Any, Any], kind: str, strands: tuple[str, ...], page: Page, i: int,
                     link_p: np.ndarray, recs: tuple[int, ...]) -> dict[str, list[str]]:
     models = tagger.models
-    names = _names(id(models.featurizer), models.featurizer)
+    kind_names, strand_names = _names(id(models.featurizer), models.featurizer)
+    kind_x, strand_x = x  # the segment's rows of the kind and the strand matrices
     coef = models.kind.coef_
-    kind_x = x[:, : coef.shape[1]]  # x is the strand matrix: the shared features come first
-    out = {f"kind={kind}": _top_terms(coef[KINDS.index(kind)] - coef.mean(axis=0), kind_x, names)}
+    out = {f"kind={kind}": _top_terms(coef[KINDS.index(kind)] - coef.mean(axis=0), kind_x, kind_names)}
     for s in strands:
-        out[f"strand={s}"] = _top_terms(models.strands[STRANDS.index(s)].coef_[0], x, names)
+        out[f"strand={s}"] = _top_terms(models.strands[STRANDS.index(s)].coef_[0], strand_x, strand_names)
     if recs and len(page.recommendations) > 1:
         out["recs=" + ",".join(map(str, recs))] = _link_reasons(tagger, page, i, recs[0], kind)
     return out

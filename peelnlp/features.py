@@ -41,6 +41,7 @@ class SegmentContext:
     position: int  # index of the segment within its comment
     n_recs: int
     lead_in: str = ""  # the latest earlier segment of the comment that ends with a colon
+    tracked: bool = False  # the page has status changes: a liaison lead's follow-up page
     linked_recs: str = ""  # the texts of the recommendations the segment addresses (strands only)
 
 
@@ -120,6 +121,15 @@ class SegmentFeaturizer:
         cues = sparse.csr_matrix(cue_matrix(contexts, tokens))
         return sparse.hstack([self.words_.transform(tokens), cues, topic], format="csr")
 
+    def kind_matrix(self, X: sparse.csr_matrix, contexts: Sequence[SegmentContext]) -> sparse.csr_matrix:
+        """The shared features plus a copy live only on pages with status changes.
+
+        A liaison lead's follow-up page and a paragraph from a report or a commissioner's page
+        say "the force has …" with different intent; the copy lets the kind model weigh the same
+        words apart in the two."""
+        tracked = np.asarray([c.tracked for c in contexts], dtype=np.float32)
+        return sparse.hstack([X, sparse.diags(tracked) @ X], format="csr")
+
     def strand_matrix(self, X: sparse.csr_matrix, linked_recs: Sequence[str]) -> sparse.csr_matrix:
         """The shared features plus the words of the recommendations each segment addresses.
 
@@ -133,6 +143,10 @@ class SegmentFeaturizer:
         # lets the strand models weigh them differently there.
         soc_page = np.asarray(X[:, self.words_.n_features + CUE_NAMES.index("soc_page")].todense()).ravel() > 0
         return sparse.hstack([shared, sparse.diags(soc_page.astype(np.float32)) @ shared], format="csr")
+
+    def kind_feature_names(self) -> list[str]:
+        names = self.feature_names()
+        return names + [f"tracked-page {n}" for n in names]
 
     def strand_feature_names(self) -> list[str]:
         names = self.feature_names() + [f"linked:{t}" for t in self.topic_.feature_names()]

@@ -32,7 +32,8 @@ def feature_layout() -> str:
     from .linker import PAIR_FEATURES
 
     layout = [*CUE_NAMES, "|", *PAIR_FEATURES, "|", "strands read linked recommendations",
-              "|", "snowball stems, token-pattern cues", "|", "strand features copied for SOC pages"]
+              "|", "snowball stems, token-pattern cues", "|", "strand features copied for SOC pages",
+              "|", "kind features copied for tracked pages"]
     return hashlib.sha256("\n".join(layout).encode()).hexdigest()[:16]
 
 

@@ -85,7 +85,7 @@ def fit_models(data: TrainData, rows: np.ndarray, seed: int) -> Models:
     featurizer = SegmentFeaturizer().fit(contexts)
     X = featurizer.transform(contexts)
     kind = LogisticRegression(C=KIND_C, solver="saga", max_iter=300, tol=1e-3, class_weight="balanced", random_state=seed)
-    kind.fit(X, data.kinds[rows])
+    kind.fit(featurizer.kind_matrix(X, contexts), data.kinds[rows])
     Xs = featurizer.strand_matrix(X, [c.linked_recs for c in contexts])
     strands = [_binary(Xs, data.strands[rows, j], seed) for j in range(len(STRANDS))]
     pages = [data.pages[g] for g in sorted(set(data.groups[rows].tolist()))]
@@ -120,7 +120,7 @@ def _fold(data: TrainData, train_rows: np.ndarray, test_rows: np.ndarray, seed: 
     Xs = models.featurizer.strand_matrix(X, [c.linked_recs for c in contexts])
     test_pages = sorted(set(data.groups[test_rows].tolist()))
     lx, ly, index = link_pairs(models.linker, [data.pages[g] for g in test_pages])
-    return {"rows": test_rows, "kind": models.kind.predict_proba(X),
+    return {"rows": test_rows, "kind": models.kind.predict_proba(models.featurizer.kind_matrix(X, contexts)),
             "strands": np.column_stack([m.predict_proba(Xs)[:, 1] for m in models.strands]),
             "link_p": models.linker.model_.predict_proba(lx)[:, 1] if len(ly) else np.zeros(0), "link_y": ly,
             "link_index": [(test_pages[p], i, n) for p, i, n in index]}
