@@ -43,7 +43,6 @@ def page_contexts(page: Page) -> list[SegmentContext]:
     """The context of every segment of a page: its comment, neighbours and the page's topic."""
     topic = " ".join([page.title or "", *(r.text for r in page.recommendations)])
     recs = {r.n: r.text for r in page.recommendations}
-    comments = dict(page.comments())
     segs = page.segments
     out, position, lead_in = [], 0, ""
     tracked = any(e.status for e in page.timeline)
@@ -53,7 +52,7 @@ def page_contexts(page: Page) -> list[SegmentContext]:
         out.append(SegmentContext(
             linked_recs=" ".join(recs[n] for n in seg.recs if n in recs),
             text=seg.text, prev_text=segs[i - 1].text if same(i - 1) else "",
-            next_text=segs[i + 1].text if same(i + 1) else "", comment=comments.get(seg.entry, ""),
+            next_text=segs[i + 1].text if same(i + 1) else "",
             page_topic=topic, position=position, n_recs=len(page.recommendations), lead_in=lead_in,
             tracked=tracked))
         if seg.text.rstrip().endswith(":"):

@@ -36,7 +36,6 @@ class SegmentContext:
     text: str
     prev_text: str
     next_text: str
-    comment: str
     page_topic: str  # title and recommendation texts
     position: int  # index of the segment within its comment
     n_recs: int
