@@ -1,0 +1,67 @@
+"""The recommendation linker: one pass over a batch gives what page-by-page scoring gives."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from peelnlp.classify import link_inputs
+from peelnlp.linker import PAIR_FEATURES
+from peelnlp.parse import parse_page
+from peelnlp.records import KINDS
+from peelnlp.segment import segment_pages
+from peelnlp.store import DEFAULT_MODEL, load_tagger
+from peelnlp.textvec import tokenize
+
+pytestmark = pytest.mark.skipif(not (DEFAULT_MODEL / "meta.json").exists(), reason="no trained model in models/default")
+PAGES = Path(__file__).parent / "data" / "batch" / "pages"
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return load_tagger()
+
+
+@pytest.fixture(scope="module")
+def pages():
+    texts = [(PAGES / name).read_text(encoding="utf-8") for name in sorted(p.name for p in PAGES.glob("*.txt"))]
+    return list(segment_pages([parse_page(t) for t in texts]))
+
+
+def test_batch_link_probabilities_equal_page_by_page(tagger, pages):
+    multi = [p for p in pages if len(p.recommendations) > 1]
+    assert len(multi) >= 2, "the fixture needs at least two pages with several recommendations"
+    linker = tagger.models.linker
+    kinds = ["action"] * sum(len(p.segments) for p in pages)
+    tokens = tokenize([s.text for p in pages for s in p.segments])
+    starts = np.cumsum([0] + [len(p.segments) for p in pages])
+    batched = tagger._link_proba(pages, tokens, kinds, starts)
+    for page, together in zip(pages, batched, strict=True):
+        if len(page.recommendations) < 2:
+            assert np.all(together == 1.0)
+            continue
+        contexts, refs = link_inputs(page)
+        alone = linker.proba(linker.page_batch([s.text for s in page.segments], contexts, refs,
+                                               ["action"] * len(page.segments), [r.text for r in page.recommendations]))
+        np.testing.assert_allclose(together, alone, rtol=1e-4, atol=1e-5)
+
+
+def test_pair_features_are_segment_major_with_one_column_each(tagger, pages):
+    page = next(p for p in pages if len(p.recommendations) > 2)
+    contexts, refs = link_inputs(page)
+    m, n = len(page.segments), len(page.recommendations)
+    X = tagger.models.linker.pair_features([s.text for s in page.segments], contexts, refs,
+                                           [KINDS[0]] * m, [r.text for r in page.recommendations])
+    assert X.shape == (m * n, len(PAIR_FEATURES))
+    first_rec = PAIR_FEATURES.index("first_rec")
+    assert X[:, first_rec].tolist() == [1.0 if j == 0 else 0.0 for _ in range(m) for j in range(n)]
+    assert np.isfinite(X).all()
+
+
+def test_explicit_reference_decides_the_pair(tagger, pages):
+    page = next(p for p in pages if len(p.recommendations) > 2)
+    texts = [r.text for r in page.recommendations]
+    linker = tagger.models.linker
+    probs = linker.proba(linker.page_batch(["This addresses recommendation 2 in full."], [""], [frozenset()],
+                                           ["action"], texts))
+    assert probs[0].argmax() == 1

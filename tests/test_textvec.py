@@ -1,0 +1,74 @@
+"""The batch TF-IDF: the same weights as scikit-learn's, from one tokenisation of a batch."""
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from peelnlp.textvec import TermSpace, normalise, stem, tokenize
+
+TEXTS = [
+    "LROs have been appointed for all mapped OCGs.",
+    "The force has appointed lead responsible officers; training is planned.",
+    "Prevention activity with schools continues. Preventative work continues.",
+    "",
+    "2019 – Funded two financial investigators for asset recovery.",
+]
+
+
+def test_abbreviations_are_followed_by_their_expansion():
+    assert normalise("lros") == (stem("lros"), "lead", "respons", "offic")
+    assert normalise("ocg") == ("ocg", "organis", "crime", "group")
+
+
+def test_snowball_stems_join_word_families():
+    assert stem("prevention") == stem("preventative") == stem("prevent")
+    assert stem("activities") == stem("activity")
+
+
+def test_tokens_keep_their_text_of_origin():
+    tokens = tokenize(TEXTS)
+    assert tokens.n_docs == len(TEXTS)
+    assert len(tokens.raw) == len(tokens.raw_doc) and len(tokens.stems) == len(tokens.stem_doc)
+    assert 3 not in set(tokens.raw_doc.tolist())  # the empty text has no tokens
+    assert tokens.raw[:3] == ["lros", "have", "been"]
+
+
+@pytest.mark.parametrize("bigrams", [False, True])
+def test_weights_equal_scikit_learns(bigrams):
+    """Sublinear TF, smooth IDF and L2 norm, as TfidfVectorizer computes them on the same terms."""
+    tokens = tokenize(TEXTS)
+    space = TermSpace(bigrams=bigrams).fit(tokens)
+    ours = space.transform(tokens).toarray()
+
+    def analyzer(text):
+        stems = tokenize([text]).stems
+        return stems + ([f"{a} {b}" for a, b in zip(stems, stems[1:])] if bigrams else [])
+
+    reference = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True).fit(TEXTS)
+    theirs = reference.transform(TEXTS).toarray()
+    columns = [reference.vocabulary_[name] for name in space.feature_names()]
+    assert sorted(space.feature_names()) == sorted(reference.vocabulary_)
+    np.testing.assert_allclose(ours, theirs[:, columns], rtol=1e-5, atol=1e-6)
+
+
+def test_min_df_and_max_features_select_terms():
+    tokens = tokenize(TEXTS)
+    frequent = TermSpace(min_df=2).fit(tokens).feature_names()
+    assert "appoint" in frequent and "continu" not in frequent  # twice, but in one text: df 1
+    assert len(TermSpace(max_features=3).fit(tokens).feature_names()) == 3
+
+
+def test_unseen_words_are_ignored_and_rows_stay_aligned():
+    space = TermSpace(bigrams=True).fit(tokenize(TEXTS))
+    X = space.transform(tokenize(["zzz qqq", "appointed officers", ""]))
+    assert X.shape == (3, space.n_features)
+    assert X[0].nnz == 0 and X[2].nnz == 0 and X[1].nnz > 0
+    np.testing.assert_allclose(np.linalg.norm(X[1].toarray()), 1.0, rtol=1e-6)
+
+
+def test_term_space_survives_pickling():
+    import pickle
+
+    space = TermSpace(bigrams=True).fit(tokenize(TEXTS))
+    copy = pickle.loads(pickle.dumps(space))
+    np.testing.assert_array_equal(space.transform(tokenize(TEXTS)).toarray(), copy.transform(tokenize(TEXTS)).toarray())
