@@ -24,7 +24,7 @@ from .records import KINDS, STRANDS, SUBSTANTIVE
 from .store import DEFAULT_MODEL, save_model
 from .tuning import cv_metrics, tune_link, tune_strands
 
-KIND_C = 4.0
+KIND_C = 16.0
 STRAND_C = 4.0
 
 
