@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -50,39 +51,45 @@ CUE_NAMES = [*PRESENCE, "ends_colon", "after_colon", "in_finding_block", "in_lis
              "final_clause_negative", "final_clause_positive", "final_clause_future", "mixed_polarity", "starts_with_year"]
 
 
+# Cues read from the segment's place in its comment and page rather than from its words.
+_CONTEXT_CUES = {
+    "ends_colon": lambda c: c.text.rstrip().endswith(":"),
+    "after_colon": lambda c: c.prev_text.rstrip().endswith(":"),
+    "in_finding_block": lambda c: _finding_block(c.lead_in),
+    "in_list_block": lambda c: bool(c.lead_in),
+    "first_in_comment": lambda c: c.position == 0,
+    "starts_lower": lambda c: c.text[:1].islower(),
+    "multi_rec_page": lambda c: c.n_recs > 1,
+    "starts_with_year": lambda c: bool(_YEAR_START.match(c.text)),
+}
+
+
 def cue_matrix(contexts: Sequence[SegmentContext], tokens: Tokens) -> np.ndarray:
-    """The cue features of every segment, from the batch's tokens (``tokenize`` of the segment texts)."""
+    """The cue features of every segment (columns in ``CUE_NAMES`` order), from the batch's tokens
+    (``tokenize`` of the segment texts)."""
     hits = MATCHER.hits(tokens)
     docs, n = tokens.raw_doc, tokens.n_docs
-    presence = any_per_text(PRESENCE, hits, tokens)
-    final = final_clause(hits, docs, n)
-    future = presence[:, PRESENCE.index("future")]
-    following = np.asarray([i + 1 < len(contexts) and contexts[i + 1].text == c.next_text != "" for i, c in enumerate(contexts)])
-    next_future = np.where(following, np.roll(future, -1), 0.0)
-    comment_inspectorate, comment_evaluative = _comment_cues(contexts, presence[:, PRESENCE.index("inspectorate")],
-                                                             per_text(hits["evaluative"], docs, n))
+    column: dict[str, Any] = dict(zip(PRESENCE, any_per_text(PRESENCE, hits, tokens).T))
+    following = [i + 1 < len(contexts) and contexts[i + 1].text == c.next_text != "" for i, c in enumerate(contexts)]
+    column["next_is_future"] = np.where(following, np.roll(column["future"], -1), 0.0)
+    column["inspectorate_comment"], column["evaluative_comment"] = _comment_cues(
+        contexts, column["inspectorate"], per_text(hits["evaluative"], docs, n))
     page = _page_cues([c.page_topic for c in contexts])
-    rows = [[float(c.text.rstrip().endswith(":")), float(c.prev_text.rstrip().endswith(":")),
-             float(_finding_block(c.lead_in)), float(bool(c.lead_in)), float(c.position == 0),
-             float(c.text[:1].islower()), float(c.n_recs > 1), *page[c.page_topic],
-             float(bool(_YEAR_START.match(c.text)))] for c in contexts]
-    context = np.asarray(rows, dtype=np.float32).reshape(len(contexts), 11)
-    length = np.minimum(token_counts(tokens), 60) / 60
-    soc = np.minimum(per_text(hits["soc_terms"], docs, n), 4) / 4
-    columns = [presence, context[:, :5], length[:, None], context[:, 5:6], next_future[:, None], soc[:, None],
-               context[:, 6:7], comment_inspectorate[:, None], comment_evaluative[:, None], context[:, 7:10],
-               *(final[k][:, None] for k in ("negative", "positive", "future")), _mixed(hits, docs, n), context[:, 10:11]]
-    return np.hstack(columns).astype(np.float32)
-
-
-def _mixed(hits: dict[str, np.ndarray], docs: np.ndarray, n: int) -> np.ndarray:
-    return (per_text(hits["contrast"], docs, n) > 0).astype(np.float32)[:, None]
+    column["soc_page"], column["inspection_title"], column["own_page_title"] = (
+        np.asarray([page[c.page_topic] for c in contexts], dtype=np.float32).reshape(-1, 3).T)
+    column.update({name: [test(c) for c in contexts] for name, test in _CONTEXT_CUES.items()})
+    column["length"] = np.minimum(token_counts(tokens), 60) / 60
+    column["soc_terms"] = np.minimum(per_text(hits["soc_terms"], docs, n), 4) / 4
+    final = final_clause(hits, docs, n)
+    column.update({f"final_clause_{k}": final[k] for k in ("negative", "positive", "future")})
+    column["mixed_polarity"] = per_text(hits["contrast"], docs, n) > 0
+    return np.column_stack([np.asarray(column[name], dtype=np.float32).reshape(len(contexts)) for name in CUE_NAMES])
 
 
 def _comment_cues(contexts: Sequence[SegmentContext], inspectorate: np.ndarray,
                   evaluative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per comment, shared by its segments: does the inspectorate speak early in it, how evaluative is it."""
-    comment = np.cumsum([c.position == 0 for c in contexts]) - 1
+    comment = np.cumsum([c.position == 0 for c in contexts], dtype=np.int64) - 1
     early = np.asarray([c.position < 3 for c in contexts])
     n = int(comment[-1]) + 1 if len(contexts) else 0
     speaks = np.bincount(comment, weights=inspectorate * early, minlength=n) > 0

@@ -1,0 +1,67 @@
+"""The shared segment features: cue columns by name, and the kind and strand matrices."""
+
+import numpy as np
+
+from peelnlp.classify import page_contexts
+from peelnlp.features import CUE_NAMES, SegmentFeaturizer, cue_matrix
+from peelnlp.parse import parse_page
+from peelnlp.segment import segment_pages
+from peelnlp.textvec import tokenize
+
+PAGE = """Serious and organised crime – Kent Police (5001)
+
+The force should tackle serious and organised crime with its partners.
+
+[on]1st May 2019 [status]being-progressed[/status][/on][on]1st May 2019 [comment]
+
+Since the inspection the force has taken the following action: • appointed LROs for all mapped OCGs; • trained two analysts.
+
+2019 – Funded two financial investigators. A new board will meet in June.
+
+[/comment][/on]"""
+
+
+def contexts():
+    page = next(segment_pages([parse_page(PAGE)]))
+    return page_contexts(page)
+
+
+def cues_by_name(ctxs):
+    matrix = cue_matrix(ctxs, tokenize([c.text for c in ctxs]))
+    assert matrix.shape == (len(ctxs), len(CUE_NAMES))
+    return [dict(zip(CUE_NAMES, row.tolist())) for row in matrix]
+
+
+def test_cue_columns_follow_the_segment_context():
+    ctxs = contexts()
+    texts = [c.text for c in ctxs]
+    assert texts[0].endswith("following action:") and texts[-1] == "A new board will meet in June."
+    cues = cues_by_name(ctxs)
+    assert cues[0]["ends_colon"] == 1 and cues[0]["first_in_comment"] == 1
+    assert cues[1]["after_colon"] == 1 and cues[1]["in_list_block"] == 1 and cues[1]["perfect"] == 0
+    year = texts.index("2019 – Funded two financial investigators.")
+    assert cues[year]["starts_with_year"] == 1 and cues[year]["past_verb"] == 1
+    assert cues[year]["next_is_future"] == 1 and cues[-1]["future"] == 1
+    assert all(c["soc_page"] > 0 for c in cues) and all(c["multi_rec_page"] == 0 for c in cues)
+
+
+def test_kind_matrix_copies_the_features_on_tracked_pages_only():
+    ctxs = contexts()
+    featurizer = SegmentFeaturizer().fit(ctxs * 3)
+    X = featurizer.transform(ctxs)
+    Xk = featurizer.kind_matrix(X, ctxs)
+    assert Xk.shape == (X.shape[0], 2 * X.shape[1]) and all(c.tracked for c in ctxs)
+    np.testing.assert_array_equal(Xk[:, X.shape[1]:].toarray(), X.toarray())
+    untracked = [c.__class__(**{**c.__dict__, "tracked": False}) for c in ctxs]
+    assert featurizer.kind_matrix(X, untracked)[:, X.shape[1]:].nnz == 0
+    assert len(featurizer.kind_feature_names()) == Xk.shape[1]
+
+
+def test_strand_matrix_adds_linked_words_and_a_soc_page_copy():
+    ctxs = contexts()
+    featurizer = SegmentFeaturizer().fit(ctxs * 3)
+    X = featurizer.transform(ctxs)
+    Xs = featurizer.strand_matrix(X, [ctxs[0].page_topic] * len(ctxs))
+    assert Xs.shape[1] == len(featurizer.strand_feature_names())
+    half = Xs.shape[1] // 2
+    np.testing.assert_array_equal(Xs[:, :half].toarray(), Xs[:, half:].toarray())  # a SOC page: the copy is live
