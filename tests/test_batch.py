@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from peelnlp import batch
 from peelnlp.cli import app
+from peelnlp.errors import ModelError, PeelnlpError
 from peelnlp.gaps import page_status
 from peelnlp.inputs import content_key, read_inputs
 from peelnlp.records import Page
@@ -248,7 +249,7 @@ def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     dask = pytest.importorskip("dask")
     pytest.importorskip("distributed")
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), \
-            pytest.raises(batch.PeelnlpError, match="cannot reach a dask scheduler"):
+            pytest.raises(PeelnlpError, match="cannot reach a dask scheduler"):
         batch.score([str(PAGES)], tmp_path / "r.sqlite", loader=stand_in, dask="tcp://127.0.0.1:1")
 
 
@@ -257,12 +258,12 @@ def broken_loader(path: Path | None) -> StandInTagger:
 
 
 def test_unexpected_loader_error_in_workers_becomes_a_model_error(tmp_path: Path) -> None:
-    with pytest.raises(batch.ModelError, match="cannot load the model in a worker process"):
+    with pytest.raises(ModelError, match="cannot load the model in a worker process"):
         batch.score([str(PAGES)], tmp_path / "r.sqlite", workers=2, loader=broken_loader)
 
 
 def test_model_error_in_workers_is_raised_once(tmp_path: Path) -> None:
-    with pytest.raises(batch.PeelnlpError):
+    with pytest.raises(PeelnlpError):
         batch.score([str(PAGES)], tmp_path / "r.sqlite", workers=2, model=tmp_path / "no-model")
 
 
