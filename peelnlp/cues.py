@@ -7,6 +7,7 @@ first sight, and kept as a row of a table, so a batch costs a dict look-up per t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -88,6 +89,8 @@ class CueMatcher:
         self.patterns = {name: [[column[c] for c in p.split(" ")] for p in patterns] for name, patterns in cues.items()}
         self._row: dict[str, int] = {}  # token → its row of the class table
         self._table = np.zeros((0, len(specs)), dtype=bool)
+        self._last: tuple[Tokens | None, dict[str, np.ndarray]] = (None, {})
+        self._lock = threading.Lock()  # dask workers share one model between threads
 
     def _classes_of(self, token: str) -> list[bool]:
         return [token in words or (number and token.isdigit()) or token.startswith(prefixes)
@@ -96,17 +99,30 @@ class CueMatcher:
 
     def classes(self, raw: list[str]) -> np.ndarray:
         """tokens × token classes, True where the token belongs to the class."""
-        if len(self._row) > 200_000:
-            self._row, self._table = {}, self._table[:0]
-        new = [t for t in dict.fromkeys(raw) if t not in self._row]
-        if new:
-            self._row.update(zip(new, range(len(self._row), len(self._row) + len(new))))
-            rows = np.asarray([self._classes_of(t) for t in new], dtype=bool).reshape(len(new), -1)
-            self._table = np.vstack([self._table, rows])
-        return self._table[np.fromiter(map(self._row.__getitem__, raw), dtype=np.int64, count=len(raw))]
+        with self._lock:
+            if len(self._row) > 200_000:
+                self._row, self._table = {}, self._table[:0]
+            new = [t for t in dict.fromkeys(raw) if t not in self._row]
+            if new:
+                rows = np.asarray([self._classes_of(t) for t in new], dtype=bool).reshape(len(new), -1)
+                self._table = np.vstack([self._table, rows])
+                self._row.update(zip(new, range(len(self._row), len(self._row) + len(new))))
+            row, table = self._row, self._table
+        return table[np.fromiter(map(row.__getitem__, raw), dtype=np.int64, count=len(raw))]
 
     def hits(self, tokens: Tokens) -> dict[str, np.ndarray]:
-        """For every cue, a boolean array over the tokens: a match of the cue starts here."""
+        """For every cue, a boolean array over the tokens: a match of the cue starts here.
+
+        The last batch's result is kept: the featurizer's cues and the linker's strand profiles ask
+        about the same (immutable) tokens."""
+        last_tokens, last_hits = self._last
+        if last_tokens is tokens:
+            return last_hits
+        found = self._hits(tokens)
+        self._last = (tokens, found)
+        return found
+
+    def _hits(self, tokens: Tokens) -> dict[str, np.ndarray]:
         table, docs = self.classes(tokens.raw), tokens.raw_doc
         out = {}
         for name, patterns in self.patterns.items():

@@ -64,9 +64,11 @@ _CONTEXT_CUES = {
 }
 
 
-def cue_matrix(contexts: Sequence[SegmentContext], tokens: Tokens) -> np.ndarray:
+def cue_matrix(contexts: Sequence[SegmentContext], tokens: Tokens,
+               topics: tuple[list[str], Tokens] | None = None) -> np.ndarray:
     """The cue features of every segment (columns in ``CUE_NAMES`` order), from the batch's tokens
-    (``tokenize`` of the segment texts)."""
+    (``tokenize`` of the segment texts); ``topics``: the batch's distinct page topics and their
+    tokens, when the caller has them already."""
     hits = MATCHER.hits(tokens)
     docs, n = tokens.raw_doc, tokens.n_docs
     column: dict[str, Any] = dict(zip(PRESENCE, any_per_text(PRESENCE, hits, tokens).T))
@@ -74,7 +76,7 @@ def cue_matrix(contexts: Sequence[SegmentContext], tokens: Tokens) -> np.ndarray
     column["next_is_future"] = np.where(following, np.roll(column["future"], -1), 0.0)
     column["inspectorate_comment"], column["evaluative_comment"] = _comment_cues(
         contexts, column["inspectorate"], per_text(hits["evaluative"], docs, n))
-    page = _page_cues([c.page_topic for c in contexts])
+    page = _page_cues(*(topics or _topic_tokens(contexts)))
     column["soc_page"], column["inspection_title"], column["own_page_title"] = (
         np.asarray([page[c.page_topic] for c in contexts], dtype=np.float32).reshape(-1, 3).T)
     column.update({name: [test(c) for c in contexts] for name, test in _CONTEXT_CUES.items()})
@@ -102,10 +104,13 @@ def _finding_block(lead_in: str) -> bool:
     return bool(lead_in) and bool(_FINDING_LEAD_IN.search(lead_in))
 
 
-def _page_cues(topics: Sequence[str]) -> dict[str, tuple[float, float, float]]:
+def _topic_tokens(contexts: Sequence[SegmentContext]) -> tuple[list[str], Tokens]:
+    unique = list(dict.fromkeys(c.page_topic for c in contexts))
+    return unique, tokenize(unique)
+
+
+def _page_cues(unique: list[str], tokens: Tokens) -> dict[str, tuple[float, float, float]]:
     """Per page topic: how much it is about serious and organised crime, and whose page it is."""
-    unique = list(dict.fromkeys(topics))
-    tokens = tokenize(unique)
     soc = per_text(MATCHER.hits(tokens)["soc_terms"], tokens.raw_doc, len(unique))
     return {t: (min(float(n), 10) / 10, float(bool(_INSPECTION_TITLE.search(t[:200]))),
                 float(bool(_OWN_PAGE_TITLE.search(t[:200])))) for t, n in zip(unique, soc)}
@@ -122,9 +127,10 @@ class SegmentFeaturizer:
     def transform(self, contexts: Sequence[SegmentContext], tokens: Tokens | None = None) -> sparse.csr_matrix:
         """``tokens``: ``tokenize`` of the segment texts, when the caller has it already."""
         tokens = tokens or tokenize([c.text for c in contexts])
-        topics = {t: i for i, t in enumerate(dict.fromkeys(c.page_topic for c in contexts))}
-        topic = (self.topic_.transform(tokenize(list(topics))) * 0.5)[[topics[c.page_topic] for c in contexts]]
-        cues = sparse.csr_matrix(cue_matrix(contexts, tokens))
+        unique, topic_tokens = _topic_tokens(contexts)
+        row = {t: i for i, t in enumerate(unique)}
+        topic = (self.topic_.transform(topic_tokens) * 0.5)[[row[c.page_topic] for c in contexts]]
+        cues = sparse.csr_matrix(cue_matrix(contexts, tokens, (unique, topic_tokens)))
         return sparse.hstack([self.words_.transform(tokens), cues, topic], format="csr")
 
     def kind_matrix(self, X: sparse.csr_matrix, contexts: Sequence[SegmentContext]) -> sparse.csr_matrix:
