@@ -28,16 +28,18 @@ def load_model(path: Path | None) -> Any:
     """The default loader: the tagger in ``path`` (default: the committed model)."""
     from .store import load_tagger
 
-    tagger = load_tagger(path)
-    _one_blas_thread()  # after loading: only the thread pools of libraries already loaded are limited
-    return tagger
+    return load_tagger(path)
 
 
-def _one_blas_thread() -> None:
-    """The matrices of a batch are small: BLAS threads only contend with the other workers' processes."""
+def _load(loader: Loader, model: Path | None) -> Any:
+    """Load a worker's tagger, then hold BLAS to one thread: the matrices of a batch are small, and
+    BLAS threads only contend with the other workers' processes (only the thread pools of libraries
+    already loaded can be limited, hence after loading)."""
     from threadpoolctl import threadpool_limits
 
+    tagger = loader(model)
     threadpool_limits(limits=1)
+    return tagger
 
 
 def tagger_info(tagger: Any) -> tuple[str, str | None]:
@@ -79,7 +81,7 @@ def _init_worker(loader: Loader, model: Path | None) -> None:
     # A failing initializer would make the pool start new workers forever: keep the error instead
     # and raise it at the first call, so the main process reports it once.
     try:
-        _WORKER["tagger"] = loader(model)
+        _WORKER["tagger"] = _load(loader, model)
     except PeelnlpError as exc:
         _WORKER["error"] = exc
     except Exception as exc:
@@ -106,7 +108,7 @@ def _cached_tagger(loader: Loader, model: Path | None) -> Any:
     key = (getattr(loader, "__module__", ""), getattr(loader, "__qualname__", repr(loader)), str(model))
     with _WORKER_LOCK:
         if key not in _WORKER:
-            _WORKER[key] = loader(model)
+            _WORKER[key] = _load(loader, model)
         return _WORKER[key]
 
 
@@ -134,7 +136,7 @@ class _InProcess:
     """``--workers 1``: no pool, no pickling."""
 
     def __init__(self, loader: Loader, model: Path | None) -> None:
-        self.tagger, self.slots = loader(model), 1
+        self.tagger, self.slots = _load(loader, model), 1
 
     def info(self) -> tuple[str, str | None]:
         return tagger_info(self.tagger)
