@@ -50,7 +50,7 @@ def page_contexts(page: Page) -> list[SegmentContext]:
         same = lambda k: 0 <= k < len(segs) and segs[k].entry == seg.entry  # noqa: E731
         position, lead_in = (position + 1, lead_in) if same(i - 1) else (0, "")
         out.append(SegmentContext(
-            linked_recs=" ".join(recs[n] for n in seg.recs if n in recs),
+            linked_recs=rec_words(recs, seg.recs),
             text=seg.text, prev_text=segs[i - 1].text if same(i - 1) else "",
             next_text=segs[i + 1].text if same(i + 1) else "",
             page_topic=topic, position=position, n_recs=len(page.recommendations), lead_in=lead_in,
@@ -80,13 +80,19 @@ def context_refs(page: Page) -> list[frozenset[int]]:
     return out
 
 
+def rec_words(texts: dict[int, str], recs: Iterable[int]) -> str:
+    """The texts of the recommendations ``recs`` (numbers into ``texts``), joined: what the strand
+    models read of the recommendations a segment addresses."""
+    return " ".join(texts[n] for n in recs if n in texts)
+
+
 def _linked_texts(pages: Sequence[Page], chosen: Sequence[tuple[int, ...]]) -> list[str]:
     """The texts of the recommendations each segment addresses, joined."""
     out: list[str] = []
     recs = iter(chosen)
     for page in pages:
         texts = {r.n: r.text for r in page.recommendations}
-        out += [" ".join(texts[n] for n in next(recs) if n in texts) for _ in page.segments]
+        out += [rec_words(texts, next(recs)) for _ in page.segments]
     return out
 
 

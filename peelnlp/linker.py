@@ -154,9 +154,7 @@ class RecLinker(BaseEstimator):
         return sorted(zip(PAIR_FEATURES, values.tolist()), key=lambda kv: -kv[1])
 
     def _latent(self, vectors: sparse.csr_matrix) -> np.ndarray:
-        z = np.asarray(vectors @ self.components_.T)
-        norms = np.linalg.norm(z, axis=1, keepdims=True)
-        return z / np.where(norms == 0, 1, norms)
+        return _unit_rows(np.asarray(vectors @ self.components_.T))
 
 
 def content_words(tokens: Tokens) -> np.ndarray:

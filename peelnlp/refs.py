@@ -15,7 +15,7 @@ def explicit_refs(text: str) -> frozenset[int]:
 
     Cached: the linker, the recommendation choice and the status tuning all ask about the same
     segment."""
-    if "ecommendation" not in text and "ECOMMENDATION" not in text:
+    if "ecommendation" not in text.lower():
         return frozenset()  # a substring test is far cheaper than the regex, and almost always enough
     found: set[int] = set()
     for m in _REF.finditer(text):
