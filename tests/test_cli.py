@@ -1,5 +1,6 @@
 """The commands through typer's CliRunner: success paths and every kind of bad input."""
 
+import gc
 import json
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from peelnlp import __version__
-from peelnlp.cli import app
+from peelnlp.cli import app, collect_after_first
 from peelnlp.store import DEFAULT_MODEL
 
 DATA = Path(__file__).parent / "data"
@@ -73,6 +74,7 @@ def test_tag_text_shows_statuses_and_labels():
     assert result.exit_code == 0
     assert "5. begin to measure" in result.stdout and "status: CONCERN" in result.stdout
     assert "[action | recs" in result.stdout
+    assert gc.isenabled()
 
 
 @needs_model
@@ -108,6 +110,15 @@ def test_tag_needs_pages_or_a_comment():
 def test_tag_with_a_model_folder_that_is_not_one(tmp_path):
     result = runner.invoke(app, ["tag", SEED, "--model", str(tmp_path)])
     assert result.exit_code == 1 and "no meta.json" in result.stderr
+    assert gc.isenabled(), "a failed start-up must not leave the garbage collector off"
+
+
+def test_collector_comes_back_after_the_first_page():
+    seen = []
+    gc.disable()
+    for item in collect_after_first(["a", "b"]):
+        seen.append((item, gc.isenabled()))
+    assert seen == [("a", True), ("b", True)]
 
 
 def test_corpus_check_reports_problems_with_locations(tmp_path):
