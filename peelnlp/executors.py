@@ -32,13 +32,21 @@ def load_model(path: Path | None) -> Any:
 
 
 def _load(loader: Loader, model: Path | None) -> Any:
-    """Load a worker's tagger, then hold BLAS to one thread: the matrices of a batch are small, and
-    BLAS threads only contend with the other workers' processes (only the thread pools of libraries
-    already loaded can be limited, hence after loading)."""
+    """Load a worker's tagger, then settle the worker for a long run.
+
+    BLAS is held to one thread: the matrices of a batch are small, and BLAS threads only contend
+    with the other workers' processes (only the thread pools of libraries already loaded can be
+    limited, hence after loading). What is loaded by now (spaCy, scikit-learn, the model) lives as
+    long as the worker, so it is frozen out of the garbage collector's scans, which otherwise walk
+    it again at every full collection: about a sixth of the tagging time.
+    """
+    import gc
+
     from threadpoolctl import threadpool_limits
 
     tagger = loader(model)
     threadpool_limits(limits=1)
+    gc.freeze()
     return tagger
 
 
