@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .train import TrainData
 
 GRID = np.round(np.arange(0.15, 0.86, 0.025), 3)
+PLATEAU = 0.005  # F1 within this of the best counts as equally good
 
 
 class PaddedClassifier(ClassifierMixin, BaseEstimator):
@@ -38,11 +39,21 @@ class PaddedClassifier(ClassifierMixin, BaseEstimator):
         return out
 
 
+def plateau_centre(scores: list[float], points: list[tuple[float, ...]]) -> tuple[float, ...]:
+    """The middle of the points that score within PLATEAU of the best.
+
+    Out-of-fold F1 is often flat near its peak, and the exact argmax then moves with any change to
+    the corpus; the middle of the plateau is the choice least likely to sit on its edge."""
+    best = max(scores)
+    near = np.array([pt for sc, pt in zip(scores, points) if sc >= best - PLATEAU])
+    return tuple(float(GRID[np.abs(GRID - v).argmin()]) for v in np.median(near, axis=0))
+
+
 def _best_threshold(p: np.ndarray, y: np.ndarray) -> float:
     if y.sum() == 0:
         return 0.5
     scores = [f1_score(y, p >= t, zero_division=0) for t in GRID]
-    return float(GRID[int(np.argmax(scores))])
+    return plateau_centre(scores, [(t,) for t in GRID])[0]
 
 
 def tune_strands(probs: np.ndarray, truth: np.ndarray) -> dict[str, float]:
@@ -95,9 +106,10 @@ def tune_link(oof: dict[str, Any], data: TrainData) -> dict[str, dict[str, float
         if not mine:
             tuned[kind] = default
             continue
-        best = max(((_link_prf(link_decisions(oof, data, {kind: {"link": t, "link_min": m}}, mine), data)[2], t, m)
-                    for t in GRID[::3] for m in GRID[::3] if m <= t), key=lambda x: (x[0], x[1]))
-        tuned[kind] = {"link": float(best[1]), "link_min": float(best[2])}
+        points = [(t, m) for t in GRID[::3] for m in GRID[::3] if m <= t]
+        scores = [_link_prf(link_decisions(oof, data, {kind: {"link": t, "link_min": m}}, mine), data)[2] for t, m in points]
+        link, link_min = plateau_centre(scores, points)
+        tuned[kind] = {"link": link, "link_min": min(link_min, link)}
     return tuned
 
 
