@@ -50,6 +50,9 @@ CUES: dict[str, list[str]] = {
                   "modern slavery", "asset recovery", "proceeds of", "lead responsible", "serious crime",
                   "drug|drugs supply|market|markets", "local profile|profiles"],
     "contrast": ["but|however|although|though|whereas"],
+    "coordinating": ["but|however"],  # the main clause follows: "good work, but it has yet to …"
+    "concessive": ["although|though|whereas|whilst"],  # the main clause is the other one
+    "not_only": ["not only"],  # "not only … but also …" adds, it does not deny
     # The 4P strands in the words of a text: what a segment and a recommendation are about.
     "lex_pursue": ["disrupt*|arrest*|investigat*|prosecut*|enforcement|warrant*|seiz*|confiscat*|pursue|charg*|"
                    "convict*|raid*|tasking|mapping|mapped|proactive|forfeit*", "asset recovery"],
@@ -130,6 +133,8 @@ class CueMatcher:
             for columns in patterns:
                 found |= _match(table, docs, columns)
             out[name] = found
+        if "negative" in out and "not_only" in out:
+            out["negative"] = out["negative"] & ~out["not_only"]
         return out
 
 
@@ -161,12 +166,23 @@ def per_text(hit: np.ndarray, docs: np.ndarray, n_docs: int) -> np.ndarray:
 
 
 def final_clause(hits: dict[str, np.ndarray], docs: np.ndarray, n_docs: int) -> dict[str, np.ndarray]:
-    """Matches after each text's last contrast word ("good work, but it has yet to …" ends negative)."""
+    """Matches in each text's main clause, whose polarity the guide says decides a mixed sentence.
+
+    The main clause follows the last "but"/"however" ("good work, but it has yet to …" ends
+    negative); with none, it comes before a concessive "although" that does not open the text
+    ("it disrupts groups well, although more is needed …" is positive); otherwise it is the whole
+    text (an opening "Although …, X" cannot be cut without punctuation, which the tokens lack)."""
     position = np.arange(len(docs))
-    last = np.full(n_docs, -1, dtype=np.int64)
-    np.maximum.at(last, docs[hits["contrast"]], position[hits["contrast"]])
-    after = position > last[docs] if len(docs) else np.zeros(0, dtype=bool)
-    return {name: per_text(hits[name] & after, docs, n_docs) > 0 for name in ("negative", "positive", "future")}
+    last_but = np.full(n_docs, -1, dtype=np.int64)
+    np.maximum.at(last_but, docs[hits["coordinating"]], position[hits["coordinating"]])
+    first = np.full(n_docs, len(docs), dtype=np.int64)
+    np.minimum.at(first, docs, position)
+    concessive = hits["concessive"] & (position > first[docs]) if len(docs) else hits["concessive"]
+    first_concessive = np.full(n_docs, len(docs), dtype=np.int64)
+    np.minimum.at(first_concessive, docs[concessive], position[concessive])
+    doc_but, doc_concessive = last_but[docs], first_concessive[docs]
+    main = np.where(doc_but >= 0, position > doc_but, position < doc_concessive)
+    return {name: per_text(hits[name] & main, docs, n_docs) > 0 for name in ("negative", "positive", "future")}
 
 
 def token_counts(tokens: Tokens) -> np.ndarray:

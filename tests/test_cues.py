@@ -53,6 +53,21 @@ def test_final_clause_takes_the_polarity_after_the_last_contrast():
     assert final["positive"].tolist() == [False, True]
 
 
+def test_main_clause_comes_before_a_concessive_although():
+    tokens = tokenize(["The force disrupts groups well, although more work is needed on prevention.",
+                       "Although the force has improved, it has yet to show results.",
+                       "It is good, although limited in places, but it has yet to assess it."])
+    final = final_clause(MATCHER.hits(tokens), tokens.raw_doc, tokens.n_docs)
+    assert final["positive"].tolist() == [True, True, False]
+    assert final["negative"].tolist() == [False, True, True]
+
+
+def test_not_only_is_not_a_negation():
+    tokens = tokenize(["Not only are raids taking place, but arrests have risen.", "Raids are not taking place."])
+    negative = per_text(MATCHER.hits(tokens)["negative"], tokens.raw_doc, tokens.n_docs)
+    assert negative.tolist() == [0.0, 1.0]
+
+
 def test_counts_per_text():
     tokens = tokenize(["3 OCGs and 4 LROs", "none", "12"])
     counts = per_text(MATCHER.hits(tokens)["number"], tokens.raw_doc, tokens.n_docs)
