@@ -1,0 +1,142 @@
+"""The results-side commands: ``score`` pages in bulk, then list the ``gaps``, write a ``report``
+and ``review`` them. They register on the ``peelnlp`` app defined in :mod:`peelnlp.cli`."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .cli import TableFormat, app, fail, handle_errors
+
+
+class ResultsFormat(str, Enum):
+    sqlite = "sqlite"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+@handle_errors
+def score(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Page files, directories of *.txt pages, *.jsonl files ({\"id\", \"text\"} per line), "
+             "*.csv files (id,text columns), or - for stdin.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Results file: .sqlite (default), .jsonl or .csv.", show_default=False)],
+    to: Annotated[ResultsFormat | None, typer.Option("--to", help="Output format (default: from the --out suffix, else sqlite).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).", show_default=False)] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Pages per worker task and per committed transaction.")] = 64,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    model: Annotated[Path | None, typer.Option(help="Model folder (default: the committed models/default/).", show_default=False)] = None,
+    dask: Annotated[str | None, typer.Option(
+        help="Score on an existing dask.distributed cluster at this scheduler address (needs the dask extra).",
+        show_default=False)] = None,
+) -> None:
+    """Score many pages into a results database or file; run it again to finish an interrupted run.
+
+    Example: peelnlp score pages/ corpus.jsonl --out results.sqlite
+    """
+    from .batch import score as score_pages
+    from .render import ProgressBar
+
+    bar = ProgressBar()
+    try:
+        summary = score_pages(inputs, out, to=to.value if to else None, model=model, workers=workers,
+                              batch_size=batch_size, dask=dask,
+                              on_progress=None if quiet or not sys.stderr.isatty() else bar.update)
+    except KeyboardInterrupt:
+        bar.close()
+        fail(f"interrupted; finished batches are saved in {out}; run the same command again to score the rest")
+        raise typer.Exit(130) from None
+    finally:
+        bar.close()
+    for message in summary.failures:
+        fail(message)
+    if summary.failed > len(summary.failures):
+        fail(f"… and {summary.failed - len(summary.failures)} more failed pages (see their error in the results)")
+    typer.echo(f"scored {summary.scored} pages, skipped {summary.skipped} already scored, "
+               f"{summary.failed} failed → {summary.out}", err=True)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+ResultsArg = Annotated[Path, typer.Argument(
+    help="A results database from `peelnlp score`, or a JSON Lines file of tagged page records.", show_default=False)]
+
+
+@app.command()
+@handle_errors
+def gaps(
+    results: ResultsArg,
+    force: Annotated[str | None, typer.Option(help="Only forces whose name contains this (any case).")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status: concern, planned-only or no-activity.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only pages last commented on or after this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only pages last commented on or before this date (YYYY-MM-DD).")] = None,
+    strand: Annotated[str | None, typer.Option(help="Only recommendations addressed by segments of this 4P strand: pursue, prevent, protect or prepare.")] = None,
+    title: Annotated[str | None, typer.Option(help="Only pages whose title contains this (any case).")] = None,
+    min_confidence: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Only gaps the model is at least this sure of (0-1).")] = None,
+    sort: Annotated[str, typer.Option(help="page, force, status, date (oldest first) or confidence (least sure first).")] = "page",
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="text, csv (one row per gap) or json (an array of gaps; with --summary, the summary object).")] = TableFormat.text,
+    summary: Annotated[bool, typer.Option("--summary", help="Print only the summary: counts by status and force, and 4P coverage.")] = False,
+) -> None:
+    """List the flagged recommendations (status other than evidenced) with why, and summarise them.
+
+    Example: peelnlp gaps results.sqlite --force kent --status concern --sort date
+    """
+    from .gapformat import gaps_csv, gaps_json, report_text
+    from .gapquery import GapFilter, query_gaps
+
+    if summary and fmt is TableFormat.csv:
+        raise typer.BadParameter("--summary prints text or json, not csv")
+    found = query_gaps(results, GapFilter(force, status, since, until, strand, title, min_confidence), sort)
+    if fmt is TableFormat.csv:
+        typer.echo(gaps_csv(found.gaps), nl=False)
+    else:
+        typer.echo(gaps_json(found, summary) if fmt is TableFormat.json else report_text(found, summary))
+
+
+@app.command()
+@handle_errors
+def report(
+    results: ResultsArg,
+    html: Annotated[Path, typer.Option("--html", help="The HTML file to write (self-contained; opens offline).")] = Path("report.html"),
+) -> None:
+    """Write one HTML report: headline counts, 4P coverage by force, the gap table, every page's timeline.
+
+    Example: peelnlp report results.sqlite --html report.html
+    """
+    from .report import write_report
+
+    done = write_report(results, html)
+    typer.echo(f"wrote {done.path}: {done.pages} pages, {done.gaps} flagged gaps, {done.size / 1024:.0f} KiB")
+
+
+@app.command()
+@handle_errors
+def review(
+    results: ResultsArg,
+    export: Annotated[Path | None, typer.Option("--export", help="Instead of reviewing, write the reviewed pages as corpus records to this .jsonl file (e.g. corpus/feedback/NAME.jsonl).", show_default=False)] = None,
+) -> None:
+    """Review flagged gaps and unsure segments one key at a time; every decision is saved at once.
+
+    Keys: a accept · k change kind · r change recs · s toggle strands · n skip · u undo · q quit.
+    Decisions go to the review_decisions table of the results database (for a .jsonl results
+    file: RESULTS.review.sqlite beside it). Then: peelnlp review RESULTS --export corpus/feedback/NAME.jsonl
+    """
+    if export is not None:
+        from .reviewstore import export_feedback
+
+        done = export_feedback(results, export)
+        typer.echo(f"wrote {done.path}: {done.pages} reviewed page(s), {done.segments_reviewed} segment(s) "
+                   "reviewed; `peelnlp train` now learns from them")
+        return
+    from .review import run_review
+    from .terminal import terminal_key_reader
+
+    outcome = run_review(results, terminal_key_reader(), lambda text: typer.echo(text, nl=False),
+                         color=sys.stdout.isatty())
+    typer.echo(f"{outcome.accepted} accepted, {outcome.corrected} corrected, {outcome.skipped} skipped, "
+               f"{outcome.remaining} not reached; decisions saved in {outcome.store}")
