@@ -97,6 +97,16 @@ def collect_after_first(items: Iterable[Any]) -> Iterator[Any]:
         yield item
 
 
+def emit_pages_promptly(items: Iterable[Any], fmt: Format) -> int:
+    """:func:`emit_pages` with the garbage collector held off until the first page is out (see
+    :func:`collect_after_first`): for commands whose start-up a user waits on."""
+    gc.disable()
+    try:
+        return emit_pages(collect_after_first(items), fmt)
+    finally:
+        gc.enable()
+
+
 def emit_pages(items: Iterable[Any], fmt: Format) -> int:
     """Print each page as it comes (outline or JSON line); failures go to stderr. Returns the failure count."""
     from .records import Failure
@@ -128,8 +138,7 @@ def parse(pages: PagesArg, fmt: FormatOpt = Format.text) -> None:
     from .pipeline import segmented
     from .sources import read_sources
 
-    failures = emit_pages(segmented(read_sources(pages)), fmt)
-    if failures:
+    if emit_pages_promptly(segmented(read_sources(pages)), fmt):
         raise typer.Exit(1)
 
 
@@ -205,12 +214,7 @@ def tag(
         raise typer.BadParameter("--recommendations and --comment go together")
     if not pages and recommendations is None:
         raise typer.BadParameter("give page files, or --recommendations FILE with --comment TEXT")
-    gc.disable()  # until the first page is out: see collect_after_first
-    try:
-        failures = emit_pages(collect_after_first(_tagged(pages, recommendations, comment, explain, model)), fmt)
-    finally:
-        gc.enable()
-    if failures:
+    if emit_pages_promptly(_tagged(pages, recommendations, comment, explain, model), fmt):
         raise typer.Exit(1)
 
 

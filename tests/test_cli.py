@@ -26,6 +26,7 @@ def test_parse_outline():
     result = runner.invoke(app, ["parse", SEED])
     assert result.exit_code == 0
     assert "Recommendations (5):" in result.stdout and "[3] 2018-09-25  comment:" in result.stdout
+    assert gc.isenabled()
 
 
 def test_parse_json_lines_for_several_pages(tmp_path):
