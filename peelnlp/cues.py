@@ -82,6 +82,9 @@ def _parse_class(spec: str) -> tuple[frozenset[str], tuple[str, ...], tuple[str,
     return frozenset(words), tuple(prefixes), tuple(suffixes), number
 
 
+_RECENT = 4  # token batches whose matches are kept
+
+
 class CueMatcher:
     """Finds every cue's patterns in a batch of token lists."""
 
@@ -92,7 +95,7 @@ class CueMatcher:
         self.patterns = {name: [[column[c] for c in p.split(" ")] for p in patterns] for name, patterns in cues.items()}
         self._row: dict[str, int] = {}  # token → its row of the class table
         self._table = np.zeros((0, len(specs)), dtype=bool)
-        self._last: tuple[Tokens | None, dict[str, np.ndarray]] = (None, {})
+        self._recent: list[tuple[Tokens, dict[str, np.ndarray]]] = []
         self._lock = threading.Lock()  # dask workers share one model between threads
 
     def _classes_of(self, token: str) -> list[bool]:
@@ -116,13 +119,14 @@ class CueMatcher:
     def hits(self, tokens: Tokens) -> dict[str, np.ndarray]:
         """For every cue, a boolean array over the tokens: a match of the cue starts here.
 
-        The last batch's result is kept: the featurizer's cues and the linker's strand profiles ask
-        about the same (immutable) tokens."""
-        last_tokens, last_hits = self._last
-        if last_tokens is tokens:
-            return last_hits
+        The results for the last few batches of (immutable) tokens are kept: the featurizer's cues,
+        the page cues and the linker's strand profiles ask about the same segment tokens in turn,
+        with the page topics' tokens in between."""
+        for seen, found in list(self._recent):
+            if seen is tokens:
+                return found
         found = self._hits(tokens)
-        self._last = (tokens, found)
+        self._recent = [(tokens, found), *self._recent[:_RECENT - 1]]
         return found
 
     def _hits(self, tokens: Tokens) -> dict[str, np.ndarray]:

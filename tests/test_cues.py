@@ -87,3 +87,12 @@ def test_a_custom_cue_set():
     matcher = CueMatcher({"thanks": ["thank|thanks", "much obliged"]})
     tokens = tokenize(["Thanks to the team.", "We are much obliged.", "Much of it."])
     assert per_text(matcher.hits(tokens)["thanks"], tokens.raw_doc, 3).tolist() == [1.0, 1.0, 0.0]
+
+
+def test_matches_of_a_batch_are_reused_after_another_batch_in_between():
+    """Segment cues, page cues and the linker's strand profiles ask about a batch in turn."""
+    matcher = CueMatcher()
+    segments, topics = tokenize(["LROs have been trained."]), tokenize(["PEEL: serious and organised crime"])
+    first = matcher.hits(segments)
+    matcher.hits(topics)
+    assert matcher.hits(segments) is first
