@@ -43,41 +43,38 @@ def page_contexts(page: Page) -> list[SegmentContext]:
     """The context of every segment of a page: its comment, neighbours and the page's topic."""
     topic = " ".join([page.title or "", *(r.text for r in page.recommendations)])
     recs = {r.n: r.text for r in page.recommendations}
-    segs = page.segments
     out, position, lead_in = [], 0, ""
     tracked = any(e.status for e in page.timeline)
-    for i, seg in enumerate(segs):
-        same = lambda k: 0 <= k < len(segs) and segs[k].entry == seg.entry  # noqa: E731
-        position, lead_in = (position + 1, lead_in) if same(i - 1) else (0, "")
+    for seg, (prev, nxt) in zip(page.segments, in_comment(page.segments)):
+        position, lead_in = (position + 1, lead_in) if prev else (0, "")
         out.append(SegmentContext(
-            linked_recs=rec_words(recs, seg.recs),
-            text=seg.text, prev_text=segs[i - 1].text if same(i - 1) else "",
-            next_text=segs[i + 1].text if same(i + 1) else "",
-            page_topic=topic, position=position, n_recs=len(page.recommendations), lead_in=lead_in,
-            tracked=tracked))
+            linked_recs=rec_words(recs, seg.recs), text=seg.text, prev_text=prev.text if prev else "",
+            next_text=nxt.text if nxt else "", page_topic=topic, position=position,
+            n_recs=len(page.recommendations), lead_in=lead_in, tracked=tracked))
         if seg.text.rstrip().endswith(":"):
             lead_in = seg.text
     return out
 
 
+def in_comment(segs: Sequence[Segment]) -> list[tuple[Segment | None, Segment | None]]:
+    """Each segment's previous and next segment when they are in the same comment, else None."""
+    return [(segs[i - 1] if i and segs[i - 1].entry == seg.entry else None,
+             segs[i + 1] if i + 1 < len(segs) and segs[i + 1].entry == seg.entry else None)
+            for i, seg in enumerate(segs)]
+
+
 def link_inputs(page: Page) -> tuple[list[str], list[frozenset[int]]]:
     """Each segment's text with its neighbours, and the explicit references just before it."""
-    segs, contexts = page.segments, []
-    for i, seg in enumerate(segs):
-        prev = segs[i - 1] if i and segs[i - 1].entry == seg.entry else None
-        nxt = segs[i + 1] if i + 1 < len(segs) and segs[i + 1].entry == seg.entry else None
-        contexts.append(" ".join(s.text for s in (prev, seg, nxt) if s))
+    contexts = [" ".join(s.text for s in (prev, seg, nxt) if s)
+                for seg, (prev, nxt) in zip(page.segments, in_comment(page.segments))]
     return contexts, context_refs(page)
 
 
 def context_refs(page: Page) -> list[frozenset[int]]:
     """The recommendations named just before each segment (in the previous segment of its comment),
     when the segment names none itself: "Recommendation 2: … " then the work on it."""
-    segs, out = page.segments, []
-    for i, seg in enumerate(segs):
-        prev = segs[i - 1] if i and segs[i - 1].entry == seg.entry else None
-        out.append(explicit_refs(prev.text) if prev and not explicit_refs(seg.text) else frozenset())
-    return out
+    return [explicit_refs(prev.text) if prev and not explicit_refs(seg.text) else frozenset()
+            for seg, (prev, _) in zip(page.segments, in_comment(page.segments))]
 
 
 def rec_words(texts: dict[int, str], recs: Iterable[int]) -> str:
