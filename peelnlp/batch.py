@@ -123,7 +123,7 @@ def _run(tasks: Iterable[Task], ex: Any, sink: ResultsSink, counts: Counts, batc
         counts.skipped += len(chunk) - len(todo)
         if todo:
             in_flight.update(t.key for t in todo)
-            pending.append((ex.submit(todo, getattr(sink, "encoder", None)), todo))
+            pending.append((ex.submit(todo, sink.encoder), todo))
         else:
             report()
         while len(pending) >= ex.slots:

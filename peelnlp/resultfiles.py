@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ResultsError
-from .records import Page
-from .resultrows import dumps, p_kind
+from .resultrows import dumps, encode_record, p_kind
 from .results import Counts, ResultsSink, RunInfo, Scored, SQLiteSink
 
 FORMATS = ("sqlite", "jsonl", "csv")
@@ -67,11 +66,6 @@ class _AtomicFiles:
         for handle, part in zip(self.handles, self.parts, strict=True):
             handle.close()
             part.unlink(missing_ok=True)
-
-
-def encode_record(page: Page) -> str:
-    """A page record as one JSON line (built by the worker that scored the page)."""
-    return dumps(page.to_dict())
 
 
 class JsonlSink(_AtomicFiles):

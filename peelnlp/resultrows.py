@@ -25,6 +25,11 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def encode_record(page: Page) -> str:
+    """A page record (the schema's shape) as one line of compact JSON."""
+    return dumps(page.to_dict())
+
+
 def p_kind(scores: dict[str, Any] | None, kind: str | None) -> float | None:
     if not scores or kind is None:
         return None
@@ -68,7 +73,7 @@ def page_rows(page: Page) -> PageRows:
     gaps = sum(1 for s in page.status if s.is_gap)
     return PageRows(
         (page.id, page.title, page.force, page.last_comment_date(), len(page.recommendations), gaps,
-         dumps(page.to_dict())),
+         encode_record(page)),
         [(r.n, r.text) for r in page.recommendations],
         [(i, e.date, e.status, e.comment) for i, e in enumerate(page.timeline)],
         [(i, s.entry, s.start, s.end, s.text, s.kind, _json_tuple(s.recs), _json_tuple(s.strands),

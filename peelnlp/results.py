@@ -173,9 +173,7 @@ def _create_schema(conn: sqlite3.Connection, path: Path, version: int) -> None:
 class SQLiteSink:
     """Pages and their parts as rows; one transaction per batch."""
 
-    @property
-    def encoder(self) -> Callable[[Page], Any]:
-        return page_rows
+    encoder = staticmethod(page_rows)
 
     def __init__(self, path: Path) -> None:
         self.path = path
