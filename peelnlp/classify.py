@@ -77,6 +77,15 @@ def context_refs(page: Page) -> list[frozenset[int]]:
             for seg, (prev, _) in zip(page.segments, in_comment(page.segments))]
 
 
+def linked(link_p: np.ndarray, t: dict[str, float]) -> set[int]:
+    """The recommendations (1-based) a segment links to by its kind's thresholds ``t``: every one
+    at or above "link", or else its best one if that reaches "link_min"."""
+    picks = {int(j) + 1 for j in np.flatnonzero(link_p >= t["link"])}
+    if not picks and len(link_p) and link_p.max() >= t["link_min"]:
+        picks = {int(link_p.argmax()) + 1}
+    return picks
+
+
 def rec_words(texts: dict[int, str], recs: Iterable[int]) -> str:
     """The texts of the recommendations ``recs`` (numbers into ``texts``), joined: what the strand
     models read of the recommendations a segment addresses."""
@@ -142,7 +151,7 @@ class Tagger:
         strand_p = np.column_stack([m.predict_proba(Xs)[:, 1] for m in self.models.strands])
         for k, page in enumerate(pages):
             rows = slice(starts[k], starts[k + 1])
-            segments = self._label(page, kind_p[rows], strand_p[rows], link_p[k], chosen[rows],
+            segments = self._label(page, kind_p[rows], kinds[rows], strand_p[rows], link_p[k], chosen[rows],
                                    (Xk[rows], Xs[rows]) if explain else None)
             yield self._finish(page, segments)
 
@@ -174,10 +183,9 @@ class Tagger:
         tagged = dataclasses.replace(page, segments=tuple(segments), model=self.version)
         return dataclasses.replace(tagged, status=page_status(tagged))
 
-    def _label(self, page: Page, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray,
+    def _label(self, page: Page, kind_p: np.ndarray, kinds: list[str], strand_p: np.ndarray, link_p: np.ndarray,
                chosen: list[tuple[int, ...]], X: tuple[Any, Any] | None) -> list[Segment]:
         t = self.models.thresholds
-        kinds = [KINDS[k] for k in kind_p.argmax(axis=1).tolist()]
         # Administrative and oversight text serves no strand (the guide; ≤ 1 % in the corpus), so a
         # segment that is surely one of those gets none; an unsure kind keeps its strands.
         admin = kind_p[:, KINDS.index("other")] + kind_p[:, KINDS.index("oversight")]
@@ -203,11 +211,7 @@ class Tagger:
             return named
         if n == 1:
             return (1,)
-        t = self.models.thresholds["link"][kind]
-        chosen = [j + 1 for j, p in enumerate(link_p) if p >= t["link"]]
-        if not chosen and link_p.max() >= t["link_min"]:
-            chosen = [int(link_p.argmax()) + 1]
-        return tuple(sorted(set(chosen) | set(named)))
+        return tuple(sorted(linked(link_p, self.models.thresholds["link"][kind]) | set(named)))
 
     def _uncertain(self, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray, kinds: list[str],
                    cut: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
+from .classify import linked
 from .gaps import rec_status
 from .records import KINDS, STRANDS, SUBSTANTIVE
 from .refs import explicit_refs
@@ -79,10 +80,7 @@ def link_decisions(oof: dict[str, Any], data: TrainData, thresholds: dict[str, d
     for (p, i), row in (probs or _segment_probs(oof)).items():
         seg = data.pages[p].page.segments[i]
         t = thresholds[seg.kind] if seg.kind in thresholds else thresholds["action"]
-        picks = {int(j) + 1 for j in np.flatnonzero(row >= t["link"])}
-        if not picks and row.max() >= t["link_min"]:
-            picks = {int(row.argmax()) + 1}
-        chosen[(p, i)] = picks | {r for r in explicit_refs(seg.text) if r <= len(row)}
+        chosen[(p, i)] = linked(row, t) | {r for r in explicit_refs(seg.text) if r <= len(row)}
     return chosen
 
 
