@@ -17,7 +17,7 @@ TOP = 3
 
 
 @lru_cache(maxsize=4)
-def _names(featurizer_id: int, featurizer: Any) -> tuple[np.ndarray, np.ndarray]:
+def _names(featurizer: Any) -> tuple[np.ndarray, np.ndarray]:
     return (np.asarray(featurizer.kind_feature_names(), dtype=object),
             np.asarray(featurizer.strand_feature_names(), dtype=object))
 
@@ -33,7 +33,7 @@ def _top_terms(coef: np.ndarray, x: Any, names: np.ndarray) -> list[str]:
 def explain_segment(tagger: Tagger, x: tuple[Any, Any], kind: str, strands: tuple[str, ...], page: Page, i: int,
                     link_p: np.ndarray, recs: tuple[int, ...]) -> dict[str, list[str]]:
     models = tagger.models
-    kind_names, strand_names = _names(id(models.featurizer), models.featurizer)
+    kind_names, strand_names = _names(models.featurizer)
     kind_x, strand_x = x  # the segment's rows of the kind and the strand matrices
     coef = models.kind.coef_
     out = {f"kind={kind}": _top_terms(coef[KINDS.index(kind)] - coef.mean(axis=0), kind_x, kind_names)}

@@ -2,8 +2,8 @@
 
 A segment is seen with its context: the comment it sits in, its neighbours, and the page's
 recommendations (the page's topic decides whether "training was delivered" serves a 4P strand).
-Words are normalised the same way for segments and recommendations (``textvec``: lower case, a
-light stemmer, abbreviations expanded); cues are token patterns (``cues``). Both work on a whole
+Words are normalised the same way for segments and recommendations (``textvec``: lower case,
+Snowball stems, abbreviations expanded); cues are token patterns (``cues``). Both work on a whole
 batch's tokens at once.
 """
 
@@ -126,7 +126,8 @@ class SegmentFeaturizer:
 
     def transform(self, contexts: Sequence[SegmentContext], tokens: Tokens | None = None) -> sparse.csr_matrix:
         """``tokens``: ``tokenize`` of the segment texts, when the caller has it already."""
-        tokens = tokens or tokenize([c.text for c in contexts])
+        if tokens is None:
+            tokens = tokenize([c.text for c in contexts])
         unique, topic_tokens = _topic_tokens(contexts)
         row = {t: i for i, t in enumerate(unique)}
         topic = (self.topic_.transform(topic_tokens) * 0.5)[[row[c.page_topic] for c in contexts]]

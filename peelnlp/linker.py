@@ -21,9 +21,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .cues import MATCHER, strand_profile
 from .records import KINDS
 from .refs import explicit_refs
-from .cues import MATCHER, strand_profile
 from .textvec import TermSpace, Tokens, tokenize
 
 # "These observations have not been triangulated": a remark about the whole update, not one recommendation.
