@@ -29,7 +29,7 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def load_pages(path: Path) -> Iterator[Page]:
     """Tagged pages from a results database or a JSON Lines file of page records."""
-    from .results import load_pages as load_results
+    from .resultload import load_pages as load_results
 
     try:
         for page in load_results(Path(path)):

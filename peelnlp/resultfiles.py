@@ -14,11 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ResultsError
-from .resultrows import dumps, encode_record, p_kind
+from .records import Page
+from .resultrows import dumps, p_kind
 from .results import Counts, ResultsSink, RunInfo, Scored, SQLiteSink
 
 FORMATS = ("sqlite", "jsonl", "csv")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
+def encode_record(page: Page) -> str:
+    """A page record (the schema's shape) as one line of compact JSON."""
+    return dumps(page.to_dict())
 
 
 def output_format(path: Path, to: str | None = None) -> str:

@@ -25,11 +25,6 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def encode_record(page: Page) -> str:
-    """A page record (the schema's shape) as one line of compact JSON."""
-    return dumps(page.to_dict())
-
-
 def p_kind(scores: dict[str, Any] | None, kind: str | None) -> float | None:
     if not scores or kind is None:
         return None
@@ -46,7 +41,7 @@ def insert_batch(conn: sqlite3.Connection, batch: Sequence[Scored], model: str, 
     for key, item in enumerate(batch, start=first):
         rows.add(key, item, model, run_id)
     conn.executemany("INSERT INTO pages (page_key, page_id, content_hash, model, run_id, source, title, force, "
-                     "last_comment_date, n_recommendations, n_gaps, record, error, raw) "
+                     "last_comment_date, n_recommendations, n_gaps, warnings, error, raw) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.pages)
     conn.executemany("INSERT INTO recommendations VALUES (?, ?, ?)", rows.recommendations)
     conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", rows.entries)
@@ -61,7 +56,7 @@ class PageRows:
 
     Workers build these, so the process that writes the database only adds keys and inserts."""
 
-    page: tuple  # page_id, title, force, last_comment_date, n_recommendations, n_gaps, record
+    page: tuple  # page_id, title, force, last_comment_date, n_recommendations, n_gaps, warnings
     recommendations: list[tuple]
     entries: list[tuple]
     segments: list[tuple]
@@ -73,7 +68,7 @@ def page_rows(page: Page) -> PageRows:
     gaps = sum(1 for s in page.status if s.is_gap)
     return PageRows(
         (page.id, page.title, page.force, page.last_comment_date(), len(page.recommendations), gaps,
-         encode_record(page)),
+         dumps(list(page.warnings)) if page.warnings else None),
         [(r.n, r.text) for r in page.recommendations],
         [(i, e.date, e.status, e.comment) for i, e in enumerate(page.timeline)],
         [(i, s.entry, s.start, s.end, s.text, s.kind, _json_tuple(s.recs), _json_tuple(s.strands),

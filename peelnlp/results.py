@@ -1,4 +1,4 @@
-"""The results store of batch scoring: a SQLite database, and the reader of scored pages.
+"""The results store of batch scoring: a SQLite database written one batch per transaction.
 
 SQLite schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version`` and in ``meta``):
 
@@ -6,8 +6,8 @@ SQLite schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version`` a
   training corpus SHA-256), inputs, started/finished (UTC ISO), counts ok/failed/skipped, state
   (``running``, ``finished`` or ``interrupted``).
 - ``pages``: one row per scored or failed page, unique on (``content_hash``, ``model``): page id,
-  source, run id, title, force, last comment date, counts of recommendations and gaps, the full
-  page record as JSON (``record``, the SCHEMA.md shape), ``error`` (NULL unless it failed) and
+  source, run id, title, force, last comment date, counts of recommendations and gaps, the
+  parser's ``warnings`` (a JSON list, NULL if none), ``error`` (NULL unless it failed) and
   ``raw`` (the page text as read, so a page can be reviewed or scored again without its input).
 - ``recommendations`` (n, text), ``entries`` (the timeline: idx, date, status, comment),
   ``segments`` (idx, entry, offsets, text, kind, recs and strands as JSON lists, ``p_kind`` the
@@ -18,16 +18,18 @@ SQLite schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version`` a
 - indexes for the gap queries: statuses by status, pages by force and last comment date, pages
   by date, segment strands by strand, segments by kind, pages by page id and by run.
 
+Each fact is stored once: the page record (SCHEMA.md) is put back together from these rows by
+:func:`peelnlp.resultload.load_pages`. (Version 1 also kept the whole record as JSON in
+``pages.record``, which made the database twice the size; it is migrated on opening.)
+
 Each batch is written in one transaction, so an interrupted run keeps every finished batch and
 the database stays consistent (WAL journal). The JSON Lines and CSV outputs are in
-:mod:`peelnlp.resultfiles`; :func:`load_pages` reads pages back from a database or a JSON Lines file.
+:mod:`peelnlp.resultfiles`.
 """
-
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +40,8 @@ from .errors import ResultsError
 from .records import Page
 from .resultrows import dumps, insert_batch, page_rows
 
-SCHEMA_VERSION = 1
-_SQLITE_MAGIC = b"SQLite format 3\x00"
+SCHEMA_VERSION = 2
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,7 +54,7 @@ CREATE TABLE IF NOT EXISTS pages (
     page_key INTEGER PRIMARY KEY, page_id TEXT NOT NULL, content_hash TEXT NOT NULL,
     model TEXT NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(run_id), source TEXT,
     title TEXT, force TEXT, last_comment_date TEXT, n_recommendations INTEGER, n_gaps INTEGER,
-    record TEXT, error TEXT, raw TEXT, UNIQUE (content_hash, model));
+    warnings TEXT, error TEXT, raw TEXT, UNIQUE (content_hash, model));
 CREATE TABLE IF NOT EXISTS recommendations (
     page_key INTEGER NOT NULL REFERENCES pages(page_key) ON DELETE CASCADE, n INTEGER NOT NULL,
     text TEXT NOT NULL, PRIMARY KEY (page_key, n));
@@ -156,7 +158,7 @@ def _check_sqlite_file(path: Path) -> None:
         raise ResultsError(f"{path}: is a directory; expected a results file path such as results.sqlite")
     if path.exists() and path.stat().st_size:
         with path.open("rb") as fh:
-            if fh.read(16) != _SQLITE_MAGIC:
+            if fh.read(16) != SQLITE_MAGIC:
                 raise ResultsError(f"{path}: exists and is not a SQLite database; pass a new --out path or --to jsonl|csv")
 
 
@@ -164,10 +166,27 @@ def _create_schema(conn: sqlite3.Connection, path: Path, version: int) -> None:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if version == 0 and tables and "pages" not in tables:
         raise ResultsError(f"{path}: is a SQLite database but not a peelnlp results database; pass a new --out path")
+    if version == 1:
+        _migrate_from_v1(conn)
     conn.executescript(_SCHEMA)
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('peelnlp_version', ?)",
                  (str(SCHEMA_VERSION), __version__))
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _migrate_from_v1(conn: sqlite3.Connection) -> None:
+    """Version 1 kept each page's whole record in ``pages.record``; all but its warnings are in
+    the child tables too."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("ALTER TABLE pages ADD COLUMN warnings TEXT")
+        conn.execute("UPDATE pages SET warnings = json_extract(record, '$.warnings') "
+                     "WHERE json_type(record, '$.warnings') = 'array'")
+        conn.execute("ALTER TABLE pages DROP COLUMN record")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 class SQLiteSink:
@@ -223,47 +242,3 @@ class SQLiteSink:
                 (_now(), counts.ok, counts.failed, counts.skipped, state, self.run_id),
             )
         self.conn.close()
-
-
-def load_pages(path: Path, model: str | None = None) -> Iterator[Page]:
-    """The tagged pages of a results SQLite database or JSON Lines file, in the order written.
-
-    From SQLite: the pages scored without error by ``model`` (default: the model of the latest
-    run). From JSON Lines: every page record (failed-input lines are left out). Streams.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ResultsError(f"{path}: no such results file; run `peelnlp score … --out {path}` first")
-    with path.open("rb") as fh:
-        magic = fh.read(16)
-    yield from _sqlite_pages(path, model) if magic == _SQLITE_MAGIC else _jsonl_pages(path)
-
-
-def _sqlite_pages(path: Path, model: str | None) -> Iterator[Page]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        if model is None:
-            row = conn.execute("SELECT model FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
-            model = row[0] if row else ""
-        rows = conn.execute(
-            "SELECT record FROM pages WHERE model = ? AND error IS NULL ORDER BY page_key", (model,)
-        )
-        for (record,) in rows:
-            yield Page.from_dict(json.loads(record))
-    except sqlite3.DatabaseError as exc:
-        raise ResultsError(f"{path}: not a readable peelnlp results database ({exc})") from None
-    finally:
-        conn.close()
-
-
-def _jsonl_pages(path: Path) -> Iterator[Page]:
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ResultsError(f"{path}:{lineno}: not a JSON page record ({exc.msg}); expected JSON Lines") from None
-            if isinstance(record, dict) and "timeline" in record:
-                yield Page.from_dict(record)

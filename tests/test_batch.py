@@ -21,7 +21,7 @@ from peelnlp.errors import ModelError, PeelnlpError
 from peelnlp.gaps import page_status
 from peelnlp.inputs import content_key, read_inputs
 from peelnlp.records import Page
-from peelnlp.results import load_pages
+from peelnlp.resultload import load_pages
 
 DATA = Path(__file__).parent / "data" / "batch"
 PAGES = DATA / "pages"
@@ -77,7 +77,7 @@ def table_rows(path: Path) -> dict[str, list[tuple]]:
     conn = sqlite3.connect(path)
     out = {"pages": sorted(conn.execute(
         "SELECT content_hash, page_id, model, source, title, force, last_comment_date, n_recommendations, "
-        "n_gaps, record, error, raw FROM pages"))}
+        "n_gaps, warnings, error, raw FROM pages"))}
     for table in ("recommendations", "entries", "segments", "segment_strands", "statuses"):
         rows = conn.execute(f"SELECT p.content_hash, t.* FROM {table} t JOIN pages p USING (page_key)")
         out[table] = sorted((r[0], *r[2:]) for r in rows)

@@ -14,7 +14,8 @@ from peelnlp.gaps import page_status
 from peelnlp.parse import parse_page
 from peelnlp.records import KINDS, Page
 from peelnlp.resultfiles import CsvSink, JsonlSink, output_format
-from peelnlp.results import SCHEMA_VERSION, Counts, RunInfo, Scored, SQLiteSink, load_pages
+from peelnlp.resultload import load_pages
+from peelnlp.results import SCHEMA_VERSION, Counts, RunInfo, Scored, SQLiteSink
 from peelnlp.segment import segment_pages
 
 PAGES = Path(__file__).parent / "data" / "batch" / "pages"
@@ -47,12 +48,58 @@ def write_db(path: Path, pages: list[Page], model: str = "m-1", failed: tuple[st
     sink.finish(Counts(ok=len(pages), failed=len(failed)))
 
 
-def test_sqlite_round_trip_gives_equal_records(tmp_path: Path) -> None:
+def varied_pages() -> list[Page]:
+    """The tagged test pages, one with parser warnings and one whose segments carry no scores."""
     pages = tagged_pages()
+    pages[0] = dataclasses.replace(pages[0], warnings=("the last entry has no closing tag",))
+    pages[1] = dataclasses.replace(pages[1], segments=tuple(
+        dataclasses.replace(s, scores=None, needs_review=False) for s in pages[1].segments))
+    return pages
+
+
+def test_sqlite_round_trip_gives_equal_records(tmp_path: Path) -> None:
+    pages = varied_pages()
     write_db(tmp_path / "r.sqlite", pages, failed=("bad",))
     loaded = list(load_pages(tmp_path / "r.sqlite"))
     assert [p.to_dict() for p in loaded] == [p.to_dict() for p in pages]
     assert [s.scores for p in loaded for s in p.segments] == [s.scores for p in pages for s in p.segments]
+    assert loaded[0].warnings and loaded[1].segments and loaded[1].segments[0].scores is None
+
+
+def test_round_trip_streams_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import peelnlp.resultload
+
+    monkeypatch.setattr(peelnlp.resultload, "_CHUNK", 2)
+    pages = varied_pages()
+    write_db(tmp_path / "r.sqlite", pages)
+    assert len(pages) > 2
+    assert [p.to_dict() for p in load_pages(tmp_path / "r.sqlite")] == [p.to_dict() for p in pages]
+
+
+def as_version_1(path: Path, pages: list[Page]) -> None:
+    """Turn a results database back into schema version 1, which also kept each whole record."""
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE pages ADD COLUMN record TEXT")
+    conn.executemany("UPDATE pages SET record = ? WHERE page_id = ? AND error IS NULL",
+                     [(json.dumps(p.to_dict()), p.id) for p in pages])
+    conn.execute("ALTER TABLE pages DROP COLUMN warnings")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+
+def test_version_1_database_is_read_and_migrated(tmp_path: Path) -> None:
+    pages = varied_pages()
+    write_db(tmp_path / "r.sqlite", pages, failed=("bad",))
+    as_version_1(tmp_path / "r.sqlite", pages)
+    expected = [p.to_dict() for p in pages]
+    assert [p.to_dict() for p in load_pages(tmp_path / "r.sqlite")] == expected  # read as it is
+    SQLiteSink(tmp_path / "r.sqlite").abort(Counts())  # opening it for writing migrates it
+    conn = sqlite3.connect(tmp_path / "r.sqlite")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert "record" not in {row[1] for row in conn.execute("PRAGMA table_info(pages)")}
+    assert [p.to_dict() for p in load_pages(tmp_path / "r.sqlite")] == expected
 
 
 def test_jsonl_round_trip_gives_equal_records(tmp_path: Path) -> None:
@@ -77,8 +124,8 @@ def test_schema_version_indexes_and_tables(tmp_path: Path) -> None:
     assert {"statuses_status", "pages_force", "pages_date", "segment_strands_strand"} <= indexes
     gaps = conn.execute("SELECT count(*) FROM statuses WHERE status != 'evidenced'").fetchone()[0]
     assert gaps == sum(s.is_gap for p in pages for s in p.status) == conn.execute("SELECT sum(n_gaps) FROM pages").fetchone()[0]
-    failed = conn.execute("SELECT page_id, error, record FROM pages WHERE error IS NOT NULL").fetchall()
-    assert failed == [("bad", "bad: broken", None)]
+    failed = conn.execute("SELECT page_id, error, title, n_gaps FROM pages WHERE error IS NOT NULL").fetchall()
+    assert failed == [("bad", "bad: broken", None, None)]
     assert conn.execute("SELECT count(*) FROM segments").fetchone()[0] == sum(len(p.segments) for p in pages)
     plan = " ".join(r[-1] for r in conn.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM statuses WHERE status = 'concern'"))
