@@ -83,6 +83,7 @@ def _parse_class(spec: str) -> tuple[frozenset[str], tuple[str, ...], tuple[str,
 
 
 _RECENT = 4  # token batches whose matches are kept
+TOKEN_CACHE = 50_000  # word types whose cue classes are kept; memory must not grow with the input
 
 
 class CueMatcher:
@@ -106,7 +107,7 @@ class CueMatcher:
     def classes(self, raw: list[str]) -> np.ndarray:
         """tokens × token classes, True where the token belongs to the class."""
         with self._lock:
-            if len(self._row) > 200_000:
+            if len(self._row) > TOKEN_CACHE:
                 self._row, self._table = {}, self._table[:0]
             new = [t for t in dict.fromkeys(raw) if t not in self._row]
             if new:

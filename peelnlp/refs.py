@@ -9,7 +9,7 @@ _REF = re.compile(r"\brecommendations?\s*(?:no\.?\s*)?((?:\d{1,2}\s*(?:,|and|&|o
 _RANGE = re.compile(r"\d\s*(?:-|–|to)\s*\d")
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8_192)
 def explicit_refs(text: str) -> frozenset[int]:
     """Recommendation numbers a text names, ranges ("1-3") expanded.
 

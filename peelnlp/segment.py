@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
 
 import numpy as np
 from spacy.attrs import SENT_START
@@ -94,9 +93,17 @@ def make_nlp() -> Language:
     return nlp
 
 
-@lru_cache(maxsize=1)
+# spaCy keeps every word type it has seen (a lexeme and its string) for the life of the pipeline:
+# about half a kilobyte each, so a batch run over years of pages would grow without bound.
+VOCAB_LIMIT = 30_000
+_SHARED: list[Language] = []
+
+
 def shared_nlp() -> Language:
-    return make_nlp()
+    """The process's pipeline, rebuilt (in milliseconds) once it has learnt VOCAB_LIMIT word types."""
+    if not _SHARED or len(_SHARED[0].vocab) > VOCAB_LIMIT:
+        _SHARED[:] = [make_nlp()]
+    return _SHARED[0]
 
 
 def comment_segments(doc: Doc, entry: int, text: str | None = None) -> list[Segment]:
@@ -112,10 +119,9 @@ def segment_pages(
 ) -> Iterator[Page]:
     """Add the segments of every comment to each page, streaming the comments of many pages
     through one ``nlp.pipe`` call per batch of pages."""
-    nlp = nlp or shared_nlp()
     for chunk in _chunks(pages, pages_per_batch):
         texts = [(i, entry, text) for i, page in enumerate(chunk) for entry, text in page.comments()]
-        docs = nlp.pipe((text for _, _, text in texts), batch_size=128, n_process=n_process)
+        docs = (nlp or shared_nlp()).pipe((text for _, _, text in texts), batch_size=128, n_process=n_process)
         found: dict[int, list[Segment]] = {i: [] for i in range(len(chunk))}
         for (i, entry, text), doc in zip(texts, docs):
             found[i].extend(comment_segments(doc, entry, text))

@@ -52,11 +52,14 @@ def normalise(token: str) -> tuple[str, ...]:
     return (stem(token), *(stem(w) for w in expansion.split())) if expansion else (stem(token),)
 
 
+STEM_CACHE = 50_000  # word types; a batch run's memory must not grow with its vocabulary
+
+
 class _Stems(dict):
-    """raw token → its stems; filled on first sight (the vocabulary of these texts is small)."""
+    """raw token → its stems; filled on first sight, emptied when it holds STEM_CACHE types."""
 
     def __missing__(self, token: str) -> tuple[str, ...]:
-        if len(self) > 500_000:
+        if len(self) >= STEM_CACHE:
             self.clear()
         value = self[token] = normalise(token)
         return value

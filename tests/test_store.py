@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -7,8 +8,6 @@ from peelnlp.parse import parse_page
 from peelnlp.segment import segment_pages
 from peelnlp.store import load_models, load_tagger, read_meta, save_model
 from peelnlp.train import train_model
-
-from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
 

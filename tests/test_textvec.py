@@ -72,3 +72,14 @@ def test_term_space_survives_pickling():
     space = TermSpace(bigrams=True).fit(tokenize(TEXTS))
     copy = pickle.loads(pickle.dumps(space))
     np.testing.assert_array_equal(space.transform(tokenize(TEXTS)).toarray(), copy.transform(tokenize(TEXTS)).toarray())
+
+
+def test_stem_cache_stays_bounded(monkeypatch):
+    import peelnlp.textvec
+
+    monkeypatch.setattr(peelnlp.textvec, "STEM_CACHE", 100)
+    monkeypatch.setattr(peelnlp.textvec, "_STEMS", peelnlp.textvec._Stems())
+    words = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(500)]
+    first = tokenize([" ".join(words)]).stems
+    assert len(peelnlp.textvec._STEMS) <= 100
+    assert tokenize([" ".join(words)]).stems == first == [stem(w) for w in words]
