@@ -3,7 +3,9 @@
 The input is built from the raw pages of ``corpus/*.jsonl`` (or ``examples/*.txt`` when there is
 no corpus), repeated with varied ids until it holds ``--pages`` pages. Each configuration runs the
 real command in a child process (``peelnlp score IN.jsonl --out OUT.sqlite --workers N``); its
-wall time includes start-up and model loading, and its peak RSS is the sum over the process tree.
+wall time includes start-up and model loading. Its peak memory is summed over the process tree
+twice: as RSS, which counts the pages that processes share once per process, and as PSS, which
+splits each shared page between the processes that share it (what the run really holds).
 
 The floor is the least any segmenter must do: the same progress comments through
 ``spacy.blank("en")`` plus the ``sentencizer``, with ``nlp.pipe``, in one process.
@@ -69,8 +71,8 @@ def build_input(n: int) -> tuple[Path, int]:
     return path, words
 
 
-def run_score(source: Path, workers: int, model: str | None, batch_size: int) -> tuple[float, float, float, str]:
-    """Run the command in a child process: wall seconds, CPU seconds and peak RSS (MiB) of the
+def run_score(source: Path, workers: int, model: str | None, batch_size: int) -> tuple[float, float, tuple[float, float], str]:
+    """Run the command in a child process: wall seconds, CPU seconds, peak RSS and PSS (MiB) of the
     process tree, and the command's summary line."""
     out = OUT / f"bench_w{workers}.sqlite"
     for stale in OUT.glob(out.name + "*"):
@@ -82,16 +84,17 @@ def run_score(source: Path, workers: int, model: str | None, batch_size: int) ->
     cpu_before = _children_cpu()
     start = time.perf_counter()
     proc = psutil.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak_rss = peak_pss = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc))
+        rss, pss = _tree_memory(proc)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(0.5)  # polling more often costs the run it measures
     seconds = time.perf_counter() - start
     cpu = _children_cpu() - cpu_before
     summary = proc.stderr.read().strip().splitlines()
     if proc.returncode != 0:
         sys.exit(f"score with {workers} worker(s) failed ({proc.returncode}): {' '.join(summary[-3:])}")
-    return seconds, cpu, peak / 2**20, summary[-1] if summary else ""
+    return seconds, cpu, (peak_rss / 2**20, peak_pss / 2**20), summary[-1] if summary else ""
 
 
 def _children_cpu() -> float:
@@ -100,18 +103,20 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
+def _tree_memory(proc: psutil.Process) -> tuple[int, int]:
+    """RSS and PSS in bytes, summed over the process and its children."""
+    rss = pss = 0
     try:
         for p in [proc, *proc.children(recursive=True)]:
-            total += p.memory_info().rss
+            info = p.memory_full_info()
+            rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
     except psutil.Error:
         pass
-    return total
+    return rss, pss
 
 
-def run_floor(source: Path) -> tuple[float, float, float, int]:
-    """The same comments through blank English + sentencizer: seconds, CPU seconds, RSS (MiB), words."""
+def run_floor(source: Path) -> tuple[float, float, tuple[float, float], int]:
+    """The same comments through blank English + sentencizer: seconds, CPU seconds, RSS and PSS (MiB), words."""
     import spacy
 
     from peelnlp.parse import parse_page
@@ -127,7 +132,9 @@ def run_floor(source: Path) -> tuple[float, float, float, int]:
     for _ in nlp.pipe(comments, batch_size=256):
         pass
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return seconds, cpu, psutil.Process().memory_info().rss / 2**20, sum(len(c.split()) for c in comments)
+    info = psutil.Process().memory_full_info()
+    memory = (info.rss / 2**20, getattr(info, "pss", info.rss) / 2**20)
+    return seconds, cpu, memory, sum(len(c.split()) for c in comments)
 
 
 def main() -> None:
@@ -140,26 +147,28 @@ def main() -> None:
     source, words = build_input(args.pages)
     print(f"input: {args.pages} pages, {words:,} words ({source.relative_to(ROOT)}); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", file=sys.stderr)
-    floor_s, floor_cpu, floor_rss, comment_words = run_floor(source)
-    rows = [("floor: blank en + sentencizer (comments only)", floor_s, floor_cpu, floor_rss, comment_words)]
-    times = {}
+    floor_s, floor_cpu, floor_memory, comment_words = run_floor(source)
+    rows = [("floor: blank en + sentencizer (comments only)", floor_s, floor_cpu, floor_memory, comment_words)]
+    times, memory = {}, {}
     for n in (int(w) for w in args.workers.split(",")):
-        seconds, cpu, rss, summary = run_score(source, n, args.model, args.batch_size)
+        seconds, cpu, memory[n], summary = run_score(source, n, args.model, args.batch_size)
         print(f"--workers {n}: {summary}; load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
         times[n] = seconds
-        rows.append((f"peelnlp score --workers {n}", seconds, cpu, rss, words))
+        rows.append((f"peelnlp score --workers {n}", seconds, cpu, memory[n], words))
     print(table(rows, args.pages))
-    print(verdict(times, floor_s))
+    print(verdict(times, floor_s, memory))
 
 
-def table(rows: list[tuple[str, float, float, float, int]], pages: int) -> str:
-    lines = ["| run | wall s | CPU s | pages/s | words/s | peak RSS (MiB) |", "|---|---:|---:|---:|---:|---:|"]
-    for name, seconds, cpu, rss, words in rows:
-        lines.append(f"| {name} | {seconds:.1f} | {cpu:.1f} | {pages / seconds:,.0f} | {words / seconds:,.0f} | {rss:,.0f} |")
+def table(rows: list[tuple[str, float, float, tuple[float, float], int]], pages: int) -> str:
+    lines = ["| run | wall s | CPU s | pages/s | words/s | peak RSS (MiB) | peak PSS (MiB) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, seconds, cpu, (rss, pss), words in rows:
+        lines.append(f"| {name} | {seconds:.1f} | {cpu:.1f} | {pages / seconds:,.0f} | {words / seconds:,.0f} "
+                     f"| {rss:,.0f} | {pss:,.0f} |")
     return "\n".join(lines)
 
 
-def verdict(times: dict[int, float], floor_s: float) -> str:
+def verdict(times: dict[int, float], floor_s: float, memory: dict[int, tuple[float, float]]) -> str:
     out = []
     if 1 in times:
         ratio = times[1] / floor_s
@@ -167,6 +176,10 @@ def verdict(times: dict[int, float], floor_s: float) -> str:
     if 1 in times and 2 in times:
         speedup = times[1] / times[2]
         out.append(f"2 workers speed-up = {speedup:.2f}× (target ≥ 1.7×: {'met' if speedup >= 1.7 else 'MISSED'})")
+    for n, (rss, pss) in memory.items():
+        rss_mb, pss_mb = rss * 2**20 / 1e6, pss * 2**20 / 1e6
+        out.append(f"{n} worker(s): peak {rss_mb:.0f} MB RSS, {pss_mb:.0f} MB PSS over the process tree "
+                   f"(target < 500 MB: {'met' if rss_mb < 500 else 'met as PSS' if pss_mb < 500 else 'MISSED'})")
     return "\n".join(out)
 
 
