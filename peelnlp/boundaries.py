@@ -1,7 +1,8 @@
 """Where a progress comment is cut into action segments: pure character rules, linear in the text.
 
-The rules are the annotation guide's: sentences; bullets (also run into the text with no line
-break); semicolon clauses of a list that follows a colon or sits among bullets; paragraph breaks.
+The rules are the annotation guide's: sentences (also run into the next with no stop or space);
+bullets (also run into the text with no line break); semicolon clauses of a list that follows a
+colon or sits among bullets; paragraph breaks.
 Never after an abbreviation common in these texts, never inside brackets.
 """
 
@@ -28,6 +29,10 @@ _AND_BULLET = re.compile(r"[ \t]*(?:and|or)?[ \t]*(?=[" + BULLETS + "])")
 _LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|\(?[a-z0-9]{{1,2}}\)\s|\d{{1,2}}\.\s)+")
 _BRACKET_OR_BREAK = re.compile(r"[()\[\]\n]")
 _WORD_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z][A-Za-z.]*)$")
+# Paragraphs joined with no stop or space when a page was copied: "…officers in the forceDuring
+# our review …". Only words that open sentences and do not end brand names ("LinkedIn") count.
+_RUN_ON = re.compile(r"(?<=[a-z]{3})(?=(?:During|The|This|These|There|We|Our|Since|Following|However|Further|"
+                     r"Additionally|Overall)\b)")
 
 
 def segment_spans(text: str) -> list[tuple[int, int]]:
@@ -37,7 +42,7 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
     sentence_cuts = [m.end() for m in _SENTENCE.finditer(text)
                      if not depth[m.start()] and not _after_abbreviation(text, m.start())]
     colon_cuts = [m.end() for m in _COLON.finditer(text) if not depth[m.start()] and not _is_time(text, m.start())]
-    cuts.update(sentence_cuts, colon_cuts)
+    cuts.update(sentence_cuts, colon_cuts, (m.start() for m in _RUN_ON.finditer(text) if not depth[m.start()]))
     cuts.update(_semicolon_cuts(text, depth, sorted(cuts), colon_cuts))
     return _spans(text, sorted(cuts))
 

@@ -31,6 +31,9 @@ def cut(text: str) -> list[str]:
     pytest.param("Awaiting a reply.In the meantime, training began.", ["Awaiting a reply.", "In the meantime, training began."], id="missing-space"),
     pytest.param("We found that:The force is good.", ["We found that:", "The force is good."], id="colon-lead-in"),
     pytest.param("Actions:\n- audit done\n- review done", ["Actions:", "audit done", "review done"], id="dash-bullets"),
+    pytest.param("Audits are done by the teamThe board reviews them. Staff use LinkedIn and Thereafter.",
+                 ["Audits are done by the team", "The board reviews them.", "Staff use LinkedIn and Thereafter."],
+                 id="run-on-paragraphs"),
     pytest.param("Meeting at 10:30 went well.", ["Meeting at 10:30 went well."], id="time"),
 ])
 def test_cuts(text, expected):
