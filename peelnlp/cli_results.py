@@ -102,7 +102,7 @@ def gaps(
 @handle_errors
 def report(
     results: ResultsArg,
-    html: Annotated[Path, typer.Option("--html", help="The HTML file to write (self-contained; opens offline).")] = Path("report.html"),
+    html: Annotated[Path, typer.Option("--html", "--out", help="The HTML file to write (self-contained; opens offline).")] = Path("report.html"),
 ) -> None:
     """Write one HTML report: headline counts, 4P coverage by force, the gap table, every page's timeline.
 

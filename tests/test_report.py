@@ -102,6 +102,12 @@ def test_write_is_atomic_and_cli_reports(tmp_path: Path) -> None:
     assert not list(out.parent.glob("*.part"))
 
 
+def test_out_names_the_report_file_as_in_score(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", str(TAGGED), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
 def test_unwritable_target_is_a_clear_error(tmp_path: Path) -> None:
     target = tmp_path / "taken"
     target.mkdir()
