@@ -50,7 +50,7 @@ def _sqlite_pages(path: Path, model: str | None) -> Iterator[Page]:
             row = conn.execute("SELECT model FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
             model = row[0] if row else ""
         columns = {row[1] for row in conn.execute("PRAGMA table_info(pages)")}
-        if "record" in columns:  # schema version 1, not yet opened for writing by this version
+        if "warnings" not in columns:  # schema version 1, not yet opened for writing by this version
             rows = conn.execute("SELECT record FROM pages WHERE model = ? AND error IS NULL ORDER BY page_key", (model,))
             yield from (Page.from_dict(json.loads(record)) for (record,) in rows)
             return

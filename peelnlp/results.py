@@ -26,6 +26,7 @@ Each batch is written in one transaction, so an interrupted run keeps every fini
 the database stays consistent (WAL journal). The JSON Lines and CSV outputs are in
 :mod:`peelnlp.resultfiles`.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -182,7 +183,10 @@ def _migrate_from_v1(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE pages ADD COLUMN warnings TEXT")
         conn.execute("UPDATE pages SET warnings = json_extract(record, '$.warnings') "
                      "WHERE json_type(record, '$.warnings') = 'array'")
-        conn.execute("ALTER TABLE pages DROP COLUMN record")
+        if sqlite3.sqlite_version_info >= (3, 35):
+            conn.execute("ALTER TABLE pages DROP COLUMN record")
+        else:  # no DROP COLUMN before SQLite 3.35: the column stays, empty
+            conn.execute("UPDATE pages SET record = NULL")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -102,6 +102,17 @@ def test_version_1_database_is_read_and_migrated(tmp_path: Path) -> None:
     assert [p.to_dict() for p in load_pages(tmp_path / "r.sqlite")] == expected
 
 
+def test_version_1_migrates_without_drop_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = varied_pages()
+    write_db(tmp_path / "r.sqlite", pages)
+    as_version_1(tmp_path / "r.sqlite", pages)
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))  # before ALTER TABLE … DROP COLUMN
+    SQLiteSink(tmp_path / "r.sqlite").abort(Counts())
+    conn = sqlite3.connect(tmp_path / "r.sqlite")
+    assert conn.execute("SELECT count(*) FROM pages WHERE record IS NOT NULL").fetchone()[0] == 0
+    assert [p.to_dict() for p in load_pages(tmp_path / "r.sqlite")] == [p.to_dict() for p in pages]
+
+
 def test_jsonl_round_trip_gives_equal_records(tmp_path: Path) -> None:
     pages = tagged_pages()
     sink = JsonlSink(tmp_path / "r.jsonl")
