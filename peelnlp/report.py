@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__
-from .gapquery import GAP_STATUSES, UNKNOWN_FORCE, Gap, Summary, collect, load_pages
+from .gapquery import GAP_STATUSES, UNKNOWN_FORCE, Gap, GapReport, Summary, collect, load_pages
 from .records import KINDS, STATUSES, STRANDS, Page, Segment
 from .report_assets import CSS, JS
 from .reviewstore import write_atomic
@@ -46,12 +46,14 @@ class ReportResult:
 
 
 def write_report(results: Path, out: Path) -> ReportResult:
-    """The one call behind ``peelnlp report``: read a results file, write the HTML atomically."""
-    pages = list(load_pages(Path(results)))
-    text = render_report(pages, source=Path(results).name)
-    write_atomic(Path(out), text)
-    gaps = sum(1 for p in pages for s in p.status if s.is_gap)
-    return ReportResult(Path(out), len(pages), gaps, len(text.encode("utf-8")))
+    """The one call behind ``peelnlp report``: read a results file, write the HTML atomically.
+
+    The results are read twice, once for the summary and the gap table and once for the pages'
+    timelines, which are written as they come: memory does not grow with the number of pages."""
+    results = Path(results)
+    survey = _survey(load_pages(results))
+    size = write_atomic(Path(out), _parts(survey, lambda: load_pages(results), results.name))
+    return ReportResult(Path(out), survey.report.summary.pages, survey.report.summary.flagged, size)
 
 
 def _csp() -> str:
@@ -59,25 +61,51 @@ def _csp() -> str:
     return f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'"
 
 
+@dataclass(frozen=True)
+class _Survey:
+    """What the top of the report needs from all the pages: their gaps, summary and models."""
+
+    report: GapReport
+    models: str
+
+
+def _survey(pages: Iterable[Page]) -> _Survey:
+    models: set[str] = set()
+
+    def noting_models(pages: Iterable[Page]) -> Iterator[Page]:
+        for page in pages:
+            if page.model:
+                models.add(page.model)
+            yield page
+
+    report = collect(noting_models(pages))
+    return _Survey(report, ", ".join(sorted(models)) or "unknown")
+
+
 def render_report(pages: list[Page], source: str, generated: str | None = None) -> str:
     """The whole HTML document for these tagged pages."""
-    report = collect(pages)
+    return "".join(_parts(_survey(pages), lambda: pages, source, generated))
+
+
+def _parts(survey: _Survey, pages: Callable[[], Iterable[Page]], source: str,
+           generated: str | None = None) -> Iterator[str]:
+    """The HTML document in pieces; ``pages`` gives the pages again for their timelines."""
+    summary = survey.report.summary
     generated = generated or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    models = ", ".join(sorted({p.model for p in pages if p.model})) or "unknown"
-    head = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{_csp()}">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>Flagged gaps – {e(source)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n")
-    top = (f'<a class="skip" href="#gaps">Skip to the gap table</a>\n<header class="top"><h1>Flagged gaps in '
-           f"recommendation progress</h1><p>{e(source)} · {len(pages)} pages · model {e(models)} · generated "
-           f"{e(generated)} by peelnlp {e(__version__)}</p></header>\n<nav class=\"toc\" aria-label=\"Sections\">"
-           '<a href="#summary">Summary</a><a href="#coverage">4P coverage</a><a href="#gaps">Flagged gaps</a>'
-           '<a href="#pages">Pages</a></nav>\n<main>\n')
-    parts = [head, top, _summary(report.summary), _coverage(report.summary), _gap_table(report.gaps),
-             _pages(pages), "</main>\n<footer>Statuses follow the annotation guide: a recommendation is evidenced "
-             "when an action or verified segment addresses it and no concern follows.</footer>\n",
-             f"<script>{JS}</script>\n</body>\n</html>\n"]
-    return "".join(parts)
+    yield (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+           f'<meta http-equiv="Content-Security-Policy" content="{_csp()}">\n'
+           f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+           f"<title>Flagged gaps – {e(source)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n")
+    yield (f'<a class="skip" href="#gaps">Skip to the gap table</a>\n<header class="top"><h1>Flagged gaps in '
+           f"recommendation progress</h1><p>{e(source)} · {summary.pages} pages · model {e(survey.models)} · "
+           f"generated {e(generated)} by peelnlp {e(__version__)}</p></header>\n<nav class=\"toc\" "
+           'aria-label="Sections"><a href="#summary">Summary</a><a href="#coverage">4P coverage</a>'
+           '<a href="#gaps">Flagged gaps</a><a href="#pages">Pages</a></nav>\n<main>\n')
+    yield from (_summary(summary), _coverage(summary), _gap_table(survey.report.gaps))
+    yield from _pages(pages(), is_open=summary.pages <= OPEN_PAGES_UP_TO)
+    yield ("</main>\n<footer>Statuses follow the annotation guide: a recommendation is evidenced when an action "
+           "or verified segment addresses it and no concern follows.</footer>\n"
+           f"<script>{JS}</script>\n</body>\n</html>\n")
 
 
 def _summary(s: Summary) -> str:
@@ -181,13 +209,13 @@ def _gap_table(gaps: list[Gap]) -> str:
             f"filters.</p></section>\n")
 
 
-def _pages(pages: list[Page]) -> str:
+def _pages(pages: Iterable[Page], is_open: bool) -> Iterator[str]:
     keys = "".join(f'<span class="key k-{k}">{k}</span>' for k in KINDS)
-    intro = (f'<p class="keys">Each highlighted segment starts with its label: kind ({keys}), the recommendations it '
-             "addresses and its 4P strands; “check” marks a segment the model was unsure of.</p>")
-    is_open = len(pages) <= OPEN_PAGES_UP_TO
-    body = "".join(_page(p, is_open) for p in pages)
-    return f'<section id="pages" aria-labelledby="h-pages"><h2 id="h-pages">Pages</h2>{intro}{body}</section>\n'
+    yield (f'<section id="pages" aria-labelledby="h-pages"><h2 id="h-pages">Pages</h2><p class="keys">Each '
+           f"highlighted segment starts with its label: kind ({keys}), the recommendations it addresses and its "
+           "4P strands; “check” marks a segment the model was unsure of.</p>")
+    yield from (_page(p, is_open) for p in pages)
+    yield "</section>\n"
 
 
 def _page(page: Page, is_open: bool) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -258,16 +258,24 @@ def _raw_for(page: Page, raws: dict[str, str]) -> str:
     return raw
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``path.part`` and rename it into place, so a reader never sees half a file."""
+def write_atomic(path: Path, text: str | Iterable[str]) -> int:
+    """Write ``path.part`` and rename it into place, so a reader never sees half a file; ``text``
+    may come in pieces, written as they come. Returns the bytes written."""
     part = path.with_name(path.name + ".part")
+    size = 0
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with part.open("w", encoding="utf-8") as fh:
-            fh.write(text)
+            for piece in [text] if isinstance(text, str) else text:
+                fh.write(piece)
+                size += len(piece.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(part, path)
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise ResultsError(f"{path}: cannot write ({exc.strerror}); check the folder exists and is writable") from None
+    except BaseException:  # the pieces failed to come (a bad results file, Ctrl-C): no half file is left
+        part.unlink(missing_ok=True)
+        raise
+    return size

@@ -21,6 +21,7 @@ from peelnlp.gapquery import load_pages
 from peelnlp.gaps import page_status
 from peelnlp.records import Entry, Page, Segment
 from peelnlp.report import render_report, write_report
+from peelnlp.reviewstore import write_atomic
 
 DATA = Path(__file__).parent / "data"
 TAGGED = DATA / "tagged_pages.jsonl"
@@ -100,6 +101,25 @@ def test_write_is_atomic_and_cli_reports(tmp_path: Path) -> None:
     assert re.match(r"wrote .*report\.html: 4 pages, 6 flagged gaps, \d+ KiB", result.output)
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert not list(out.parent.glob("*.part"))
+
+
+def test_written_report_streams_the_same_document(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = write_report(TAGGED, out)
+    written = out.read_text(encoding="utf-8")
+    stamp = re.search(r"generated (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", written).group(1)
+    assert written == render_report(list(load_pages(TAGGED)), source=TAGGED.name, generated=stamp)
+    assert result.size == out.stat().st_size and (result.pages, result.gaps) == (4, 6)
+
+
+def test_a_failure_while_streaming_leaves_no_file(tmp_path: Path) -> None:
+    def pieces():
+        yield "<!DOCTYPE html>"
+        raise ResultsError("results.sqlite: not a readable peelnlp results database")
+
+    with pytest.raises(ResultsError, match="not a readable"):
+        write_atomic(tmp_path / "report.html", pieces())
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_out_names_the_report_file_as_in_score(tmp_path: Path) -> None:
