@@ -20,7 +20,7 @@ SQLite schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version`` a
 
 Each fact is stored once: the page record (SCHEMA.md) is put back together from these rows by
 :func:`peelnlp.resultload.load_pages`. (Version 1 also kept the whole record as JSON in
-``pages.record``, which made the database twice the size; it is migrated on opening.)
+``pages.record``, which made the database 1.7 times as large; it is migrated on opening.)
 
 Each batch is written in one transaction, so an interrupted run keeps every finished batch and
 the database stays consistent (WAL journal). The JSON Lines and CSV outputs are in
