@@ -49,7 +49,7 @@ def write_report(results: Path, out: Path) -> ReportResult:
     """The one call behind ``peelnlp report``: read a results file, write the HTML atomically.
 
     The results are read twice, once for the summary and the gap table and once for the pages'
-    timelines, which are written as they come: memory does not grow with the number of pages."""
+    timelines, which are written as they come: memory follows the number of gaps, not of pages."""
     results = Path(results)
     survey = _survey(load_pages(results))
     size = write_atomic(Path(out), _parts(survey, lambda: load_pages(results), results.name))
