@@ -262,15 +262,13 @@ def write_atomic(path: Path, text: str | Iterable[str]) -> int:
     """Write ``path.part`` and rename it into place, so a reader never sees half a file; ``text``
     may come in pieces, written as they come. Returns the bytes written."""
     part = path.with_name(path.name + ".part")
-    size = 0
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with part.open("w", encoding="utf-8") as fh:
-            for piece in [text] if isinstance(text, str) else text:
-                fh.write(piece)
-                size += len(piece.encode("utf-8"))
+            fh.writelines([text] if isinstance(text, str) else text)
             fh.flush()
             os.fsync(fh.fileno())
+        size = part.stat().st_size
         os.replace(part, path)
     except OSError as exc:
         part.unlink(missing_ok=True)
