@@ -28,6 +28,13 @@ def seed_gold_dict() -> dict:
     return json.loads((DATA / "west-mercia-8929.json").read_text(encoding="utf-8"))
 
 
+@pytest.fixture(scope="session")
+def novel_words():
+    """``novel_words(n, start)``: n word types no text has used ("novel0 novel1 …"), for the bounds
+    that keep caches and the spaCy vocabulary from growing with a batch run."""
+    return lambda n, start=0: [f"novel{i}" for i in range(start, start + n)]
+
+
 @pytest.fixture
 def tagged_db(tmp_path: Path) -> Path:
     """The hand-tagged fixture pages written to a results database the way `peelnlp score` writes them."""

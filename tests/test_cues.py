@@ -98,16 +98,16 @@ def test_matches_of_a_batch_are_reused_after_another_batch_in_between():
     assert matcher.hits(segments) is first
 
 
-def test_token_cache_stays_bounded_and_matches_alike(monkeypatch):
+def test_token_cache_stays_bounded_and_matches_alike(monkeypatch, novel_words):
     import peelnlp.cues
 
     monkeypatch.setattr(peelnlp.cues, "TOKEN_CACHE", 50)
     matcher = CueMatcher()
-    filler = " ".join(f"filler{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(200))
+    filler = " ".join(novel_words(200))
     texts = ["The review has not yet been completed.", filler, "The force will introduce a new process."]
     first = {k: v.copy() for k, v in matcher.hits(tokenize(texts)).items()}
     assert len(matcher._row) <= 50 + 210
-    matcher.hits(tokenize([filler.replace("filler", "other")]))  # 200 new word types
+    matcher.hits(tokenize([" ".join(novel_words(200, 200))]))  # 200 new word types
     assert len(matcher._row) <= 50 + 210
     again = matcher.hits(tokenize(texts))
     assert all(np.array_equal(first[k], again[k]) for k in first)

@@ -84,19 +84,7 @@ def test_segmenter_never_raises(text):
     assert all(t for _, _, t in segment_text(text))
 
 
-def unique_words(n: int, offset: int = 0) -> str:
-    """A text of ``n`` word types never seen before: "wa.", "wb." … in base 26."""
-    def word(i: int) -> str:
-        letters = ""
-        while True:
-            i, r = divmod(i, 26)
-            letters = chr(97 + r) + letters
-            if not i:
-                return "w" + letters
-    return " ".join(word(offset + i) for i in range(n)) + "."
-
-
-def test_shared_pipeline_is_rebuilt_before_its_vocabulary_grows_without_bound(monkeypatch):
+def test_shared_pipeline_is_rebuilt_before_its_vocabulary_grows_without_bound(monkeypatch, novel_words):
     import peelnlp.segment
 
     monkeypatch.setattr(peelnlp.segment, "VOCAB_LIMIT", 200)
@@ -104,7 +92,7 @@ def test_shared_pipeline_is_rebuilt_before_its_vocabulary_grows_without_bound(mo
     before = segment_text(text)
     first = peelnlp.segment.shared_nlp()
     for k in range(5):
-        segment_text(unique_words(150, offset=150 * k))
+        segment_text(" ".join(novel_words(150, 150 * k)) + ".")
         assert len(peelnlp.segment.shared_nlp().vocab) <= 200 + 160
     assert peelnlp.segment.shared_nlp() is not first
     assert segment_text(text) == before

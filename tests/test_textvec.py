@@ -74,12 +74,12 @@ def test_term_space_survives_pickling():
     np.testing.assert_array_equal(space.transform(tokenize(TEXTS)).toarray(), copy.transform(tokenize(TEXTS)).toarray())
 
 
-def test_stem_cache_stays_bounded(monkeypatch):
+def test_stem_cache_stays_bounded(monkeypatch, novel_words):
     import peelnlp.textvec
 
     monkeypatch.setattr(peelnlp.textvec, "STEM_CACHE", 100)
     monkeypatch.setattr(peelnlp.textvec, "_STEMS", peelnlp.textvec._Stems())
-    words = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(500)]
+    words = novel_words(500)
     first = tokenize([" ".join(words)]).stems
     assert len(peelnlp.textvec._STEMS) <= 100
     assert tokenize([" ".join(words)]).stems == first == [stem(w) for w in words]
