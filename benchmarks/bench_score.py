@@ -23,7 +23,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -86,8 +86,12 @@ def run_score(source: Path, workers: int, model: str | None, batch_size: int) ->
     proc = psutil.Popen(cmd, stderr=subprocess.PIPE, text=True)
     peak_rss = peak_pss = 0
     while proc.poll() is None:
-        rss, pss = _tree_memory(proc)
-        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        rss = _tree_memory(proc, lambda p: p.memory_info().rss)
+        if rss >= peak_rss:
+            # PSS reads every mapping of every process (about 7 ms each): only at a new peak of RSS,
+            # which a run with flat memory soon stops reaching, so the sampling costs it little.
+            peak_rss = rss
+            peak_pss = max(peak_pss, _tree_memory(proc, _pss))
         time.sleep(0.5)  # polling more often costs the run it measures
     seconds = time.perf_counter() - start
     cpu = _children_cpu() - cpu_before
@@ -103,16 +107,20 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _tree_memory(proc: psutil.Process) -> tuple[int, int]:
-    """RSS and PSS in bytes, summed over the process and its children."""
-    rss = pss = 0
+def _pss(p: psutil.Process) -> int:
+    info = p.memory_full_info()
+    return getattr(info, "pss", info.rss)  # PSS is Linux's; elsewhere RSS stands in
+
+
+def _tree_memory(proc: psutil.Process, measure: Callable[[psutil.Process], int]) -> int:
+    """``measure`` (bytes) summed over the process and its children."""
+    total = 0
     try:
         for p in [proc, *proc.children(recursive=True)]:
-            info = p.memory_full_info()
-            rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
+            total += measure(p)
     except psutil.Error:
         pass
-    return rss, pss
+    return total
 
 
 def run_floor(source: Path) -> tuple[float, float, tuple[float, float], int]:
