@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,18 +29,24 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def load_pages(path: Path) -> Iterator[Page]:
-    """Tagged pages from a results database or a JSON Lines file of page records."""
+    """Tagged pages from a results database or a JSON Lines file."""
     from .resultload import load_pages as load_results
 
+    with tagged_records(path):
+        yield from map(with_status, load_results(Path(path)))
+
+
+@contextmanager
+def tagged_records(path: Path) -> Iterator[None]:
+    """Turns a record that is not a tagged page (a missing field, a wrong type) into a ResultsError."""
     try:
-        for page in load_results(Path(path)):
-            yield _with_status(page)
+        yield
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResultsError(f"{path}: holds a record that is not a tagged page record ({exc!r}); "
                            "expected the output of `peelnlp score` or `peelnlp tag --format json`") from None
 
 
-def _with_status(page: Page) -> Page:
+def with_status(page: Page) -> Page:
     """Records that carry labels but no statuses get them computed by the guide's rule."""
     import dataclasses
 

@@ -11,8 +11,9 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import ResultsError
 from .records import Entry, Page, Recommendation, RecStatus, Segment
@@ -20,6 +21,7 @@ from .results import SQLITE_MAGIC
 
 _CHUNK = 500  # pages per round of child-table queries; under SQLite's limit on query parameters
 
+_PAGE_COLUMNS = "page_key, page_id, title, force, model, warnings"
 _CHILDREN = {
     "recommendations": "SELECT page_key, n, text FROM recommendations WHERE page_key IN ({}) ORDER BY page_key, n",
     "entries": "SELECT page_key, date, status, comment FROM entries WHERE page_key IN ({}) ORDER BY page_key, idx",
@@ -35,34 +37,115 @@ def load_pages(path: Path, model: str | None = None) -> Iterator[Page]:
     From SQLite: the pages scored without error by ``model`` (default: the model of the latest
     run). From JSON Lines: every page record (failed-input lines are left out). Streams.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ResultsError(f"{path}: no such results file; run `peelnlp score … --out {path}` first")
-    with path.open("rb") as fh:
-        magic = fh.read(16)
-    yield from _sqlite_pages(path, model) if magic == SQLITE_MAGIC else _jsonl_pages(path)
+    with ResultPages(path, model) as pages:
+        yield from (page for _, page in pages.scan())
 
 
-def _sqlite_pages(path: Path, model: str | None) -> Iterator[Page]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        if model is None:
-            row = conn.execute("SELECT model FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
-            model = row[0] if row else ""
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(pages)")}
-        if "warnings" not in columns:  # schema version 1, not yet opened for writing by this version
-            rows = conn.execute("SELECT record FROM pages WHERE model = ? AND error IS NULL ORDER BY page_key", (model,))
-            yield from (Page.from_dict(json.loads(record)) for (record,) in rows)
-            return
-        pages = conn.execute("SELECT page_key, page_id, title, force, model, warnings FROM pages "
-                             "WHERE model = ? AND error IS NULL ORDER BY page_key", (model,))
-        while chunk := pages.fetchmany(_CHUNK):
-            yield from _rebuild(conn, chunk)
-    except sqlite3.DatabaseError as exc:
-        raise ResultsError(f"{path}: not a readable peelnlp results database ({exc}); "
-                           "expected one written by `peelnlp score`") from None
-    finally:
-        conn.close()
+class ResultPages:
+    """The pages of a results file, read in order once, then fetched again one at a time.
+
+    ``scan`` yields each page with a reference to it (its row key in SQLite, the byte offset of its
+    line in JSON Lines); ``fetch`` reads that one page back. A caller that ranks the segments of
+    every page before showing any (the review queue) keeps references, not pages, so its memory
+    does not grow with the pages' text.
+    """
+
+    def __init__(self, path: Path, model: str | None = None) -> None:
+        self.path, self.model = Path(path), model
+        if not self.path.is_file():
+            raise ResultsError(f"{self.path}: no such results file; run `peelnlp score … --out {self.path}` first")
+        with self.path.open("rb") as fh:
+            self.is_sqlite = fh.read(16) == SQLITE_MAGIC
+        self._conn: sqlite3.Connection | None = None
+        self._file: BinaryIO | None = None
+
+    def __enter__(self) -> ResultPages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._file is not None:
+            self._file.close()
+        self._conn = self._file = None
+
+    def scan(self) -> Iterator[tuple[int, Page]]:
+        return self._sqlite_scan() if self.is_sqlite else self._jsonl_scan()
+
+    def fetch(self, ref: int) -> Page:
+        """The page ``scan`` yielded with ``ref``."""
+        return self._sqlite_fetch(ref) if self.is_sqlite else self._jsonl_fetch(ref)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        return self._conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._connection()
+        except sqlite3.DatabaseError as exc:
+            raise ResultsError(f"{self.path}: not a readable peelnlp results database ({exc}); "
+                               "expected one written by `peelnlp score`") from None
+
+    def _sqlite_scan(self) -> Iterator[tuple[int, Page]]:
+        with self._reading() as conn:
+            if self.model is None:
+                row = conn.execute("SELECT model FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
+                self.model = row[0] if row else ""
+            if self._schema_v1(conn):  # not yet opened for writing by this version
+                rows = conn.execute("SELECT page_key, record FROM pages WHERE model = ? AND error IS NULL "
+                                    "ORDER BY page_key", (self.model,))
+                yield from ((key, Page.from_dict(json.loads(record))) for key, record in rows)
+                return
+            pages = conn.execute(f"SELECT {_PAGE_COLUMNS} FROM pages WHERE model = ? AND error IS NULL "
+                                 "ORDER BY page_key", (self.model,))
+            while chunk := pages.fetchmany(_CHUNK):
+                yield from zip((row[0] for row in chunk), _rebuild(conn, chunk))
+
+    def _sqlite_fetch(self, ref: int) -> Page:
+        with self._reading() as conn:
+            if self._schema_v1(conn):
+                (record,), = conn.execute("SELECT record FROM pages WHERE page_key = ?", (ref,)).fetchall()
+                return Page.from_dict(json.loads(record))
+            return next(_rebuild(conn, conn.execute(f"SELECT {_PAGE_COLUMNS} FROM pages WHERE page_key = ?",
+                                                     (ref,)).fetchall()))
+
+    @staticmethod
+    def _schema_v1(conn: sqlite3.Connection) -> bool:
+        return "warnings" not in {row[1] for row in conn.execute("PRAGMA table_info(pages)")}
+
+    def _jsonl_scan(self) -> Iterator[tuple[int, Page]]:
+        with self.path.open("rb") as fh:
+            offset = 0
+            for lineno, line in enumerate(fh, start=1):
+                page = self._jsonl_page(line, lineno)
+                if page is not None:
+                    yield offset, page
+                offset += len(line)
+
+    def _jsonl_fetch(self, ref: int) -> Page:
+        if self._file is None:
+            self._file = self.path.open("rb")
+        self._file.seek(ref)
+        page = self._jsonl_page(self._file.readline(), None)
+        if page is None:
+            raise ResultsError(f"{self.path}: no page record at byte {ref}; the file changed while it was read")
+        return page
+
+    def _jsonl_page(self, line: bytes, lineno: int | None) -> Page | None:
+        if not line.strip():
+            return None
+        try:
+            record = json.loads(line.decode("utf-8", errors="replace"))
+        except json.JSONDecodeError as exc:
+            where = f"{self.path}:{lineno}" if lineno else str(self.path)
+            raise ResultsError(f"{where}: not a JSON page record ({exc.msg}); expected JSON Lines") from None
+        return Page.from_dict(record) if isinstance(record, dict) and "timeline" in record else None
 
 
 def _rebuild(conn: sqlite3.Connection, chunk: Sequence[tuple[Any, ...]]) -> Iterator[Page]:
@@ -93,16 +176,3 @@ def _segment(row: tuple[Any, ...]) -> Segment:
     return Segment(entry=entry, start=start, end=end, text=text, kind=kind, recs=tuple(json.loads(recs)),
                    strands=tuple(json.loads(strands)), scores=json.loads(scores) if scores is not None else None,
                    needs_review=bool(needs_review))
-
-
-def _jsonl_pages(path: Path) -> Iterator[Page]:
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ResultsError(f"{path}:{lineno}: not a JSON page record ({exc.msg}); expected JSON Lines") from None
-            if isinstance(record, dict) and "timeline" in record:
-                yield Page.from_dict(record)

@@ -2,7 +2,9 @@
 
 The queue holds the segments that decide a flagged recommendation's status (or, when nothing
 addresses it, the segment likeliest to), and every segment the model marked ``needs_review``;
-the least certain come first. For each the loop shows the segment inside its comment, the page's
+the least certain come first. Ranking needs every page, so the queue is built in one pass that
+keeps only a reference to each page; the page on screen is read back when it is shown, and
+memory does not grow with the size of the results file. For each the loop shows the segment inside its comment, the page's
 numbered recommendations and the predicted labels with their probabilities, and reads single
 keys. Keys come from an injected reader (a function returning the next key, ``""`` at the end),
 so scripted key sequences drive it in tests; output goes through an injected writer. Every
@@ -11,17 +13,20 @@ decision is stored the moment it is made (:mod:`peelnlp.reviewstore`).
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
-from .gapquery import evidence_chance, load_pages, rec_confidence, segment_confidence
+from .gapquery import evidence_chance, rec_confidence, segment_confidence, tagged_records, with_status
 from .records import Page, Segment
-from .reviewstore import DecisionStore, Labels, SegmentKey, segment_key
+from .reviewstore import DecisionStore, Labels, SegmentKey, decided_segments, segment_key
 
 KeyReader = Callable[[], str]
 Writer = Callable[[str], None]
+PageFetcher = Callable[[int], Page]
 
 KIND_KEYS = {"a": "action", "p": "plan", "v": "verified", "c": "concern", "o": "oversight", "x": "other"}
 STRAND_KEYS = {"1": "pursue", "2": "prevent", "3": "protect", "4": "prepare"}
@@ -31,18 +36,17 @@ HELP = "[a] accept  [k] kind  [r] recs  [s] strands  [n] skip  [u] undo  [q] qui
 WIDTH = 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewItem:
-    """One segment to review, why it is in the queue, and how sure the model was."""
+    """One segment to review, why it is in the queue, and how sure the model was.
 
-    page: Page
+    ``page_ref`` is the reference its page was scanned with: a ``PageFetcher`` reads the page back."""
+
+    page_ref: int
+    page_id: str
     index: int
     why: tuple[str, ...]
     confidence: float
-
-    @property
-    def segment(self) -> Segment:
-        return self.page.segments[self.index]
 
 
 def _likeliest(page: Page, n: int) -> int | None:
@@ -71,14 +75,16 @@ def _page_reasons(page: Page) -> dict[int, tuple[list[str], float]]:
     return reasons
 
 
-def review_queue(pages: Iterable[Page], decided: Iterable[SegmentKey] = ()) -> list[ReviewItem]:
+def review_queue(pages: Iterable[tuple[int, Page]], decided: Iterable[SegmentKey] = ()) -> list[ReviewItem]:
     """Segments behind flagged gaps and segments needing review, least certain first, skipping
-    those already decided."""
+    those already decided. ``pages``: (reference, page) pairs, e.g. ``enumerate(a_list)``."""
     done, ranked = set(decided), []
-    for order, page in enumerate(pages):
+    for order, (ref, page) in enumerate(pages):
         for index, (whys, conf) in _page_reasons(page).items():
             if segment_key(page.id, page.segments[index]) not in done:
-                ranked.append((conf, order, index, ReviewItem(page, index, tuple(whys), conf)))
+                # Reasons repeat across thousands of items: one string object each.
+                why = tuple(sys.intern(w) for w in whys)
+                ranked.append((conf, order, index, ReviewItem(ref, page.id, index, why, conf)))
     ranked.sort(key=lambda t: t[:3])
     return [t[3] for t in ranked]
 
@@ -116,9 +122,9 @@ def predicted_line(seg: Segment) -> str:
             f"strands {_probs(scores.get('strands', {}), seg.strands)}")
 
 
-def render_item(item: ReviewItem, pos: int, total: int, labels: Labels, color: bool = False) -> str:
-    """Everything the reviewer needs for one segment."""
-    page, seg = item.page, item.segment
+def render_item(item: ReviewItem, page: Page, pos: int, total: int, labels: Labels, color: bool = False) -> str:
+    """Everything the reviewer needs for one segment (``page``: the item's page)."""
+    seg = page.segments[item.index]
     entry = page.timeline[seg.entry]
     status = {s.n: s.status for s in page.status}
     lines = ["─" * WIDTH, f"[{pos + 1}/{total}]  page {page.id} · {page.force or 'unknown force'} · "
@@ -150,11 +156,14 @@ class ReviewOutcome:
 class ReviewLoop:
     """The key loop over a queue. Edits save at once; ``a`` confirms and moves on."""
 
-    def __init__(self, items: list[ReviewItem], store: DecisionStore, read_key: KeyReader, write: Writer,
-                 color: bool = False) -> None:
+    def __init__(self, items: list[ReviewItem], fetch: PageFetcher, store: DecisionStore, read_key: KeyReader,
+                 write: Writer, color: bool = False) -> None:
         self.items, self.store, self.read_key, self.write, self.color = items, store, read_key, write, color
+        # A few pages stay at hand: undo goes back, and neighbours in the queue often share a page.
+        self.fetch = lru_cache(maxsize=8)(fetch)
         self.pos = 0
         self.saved: dict[int, Labels] = {}
+        self.predicted: dict[int, Labels] = {}  # the model's labels of every item with a decision
         self.history: list[tuple[int, int, Labels | None]] = []  # (item, decision id, labels saved before)
         self.skipped: set[int] = set()
 
@@ -162,14 +171,25 @@ class ReviewLoop:
     def item(self) -> ReviewItem:
         return self.items[self.pos]
 
+    @property
+    def page(self) -> Page:
+        return self.fetch(self.item.page_ref)
+
+    @property
+    def segment(self) -> Segment:
+        return self.page.segments[self.item.index]
+
     def labels(self) -> Labels:
-        return self.saved.get(self.pos) or Labels.of(self.item.segment)
+        return self.saved.get(self.pos) or Labels.of(self.segment)
+
+    def show(self) -> None:
+        self.write(render_item(self.item, self.page, self.pos, len(self.items), self.labels(), self.color) + "\n")
 
     def run(self) -> ReviewOutcome:
         shown = -1
         while self.pos < len(self.items):
             if shown != self.pos:
-                self.write(render_item(self.item, self.pos, len(self.items), self.labels(), self.color) + "\n")
+                self.show()
                 shown = self.pos
             key = self.read_key()
             if key in QUIT:
@@ -188,9 +208,10 @@ class ReviewLoop:
             self.write(f"unknown key {key!r}; {HELP}\n")
 
     def save(self, labels: Labels) -> None:
-        decision = self.store.record(self.item.page, self.item.index, labels)
+        decision = self.store.record(self.page, self.item.index, labels)
         self.history.append((self.pos, decision, self.saved.get(self.pos)))
         self.saved[self.pos] = labels
+        self.predicted.setdefault(self.pos, Labels.of(self.segment))
         self.skipped.discard(self.pos)
 
     def change(self, labels: Labels) -> None:
@@ -219,7 +240,7 @@ class ReviewLoop:
             self.saved[pos] = before
         self.write(f"undone: decision on item {pos + 1}\n")
         self.pos = pos
-        self.write(render_item(self.item, self.pos, len(self.items), self.labels(), self.color) + "\n")
+        self.show()
 
     def change_kind(self) -> None:
         self.write("kind? " + "  ".join(f"[{k}] {v}" for k, v in KIND_KEYS.items()) + "  (other key: cancel)\n")
@@ -230,7 +251,7 @@ class ReviewLoop:
             self.write("kind unchanged\n")
 
     def change_recs(self) -> None:
-        n = len(self.item.page.recommendations)
+        n = len(self.page.recommendations)
         self.write(f"recs? numbers 1-{n} separated by spaces, 0 for none, Enter to finish, Esc to cancel: ")
         text = self._typed_line()
         numbers = text.replace(",", " ").split() if text is not None else []
@@ -271,7 +292,7 @@ class ReviewLoop:
 
     def outcome(self) -> ReviewOutcome:
         kept = [(pos, labels) for pos, labels in self.saved.items()]
-        corrected = sum(1 for pos, labels in kept if labels != Labels.of(self.items[pos].segment))
+        corrected = sum(1 for pos, labels in kept if labels != self.predicted[pos])
         return ReviewOutcome(queued=len(self.items), accepted=len(kept) - corrected, corrected=corrected,
                              skipped=len(self.skipped), remaining=len(self.items) - len(kept) - len(self.skipped),
                              store=self.store.path)
@@ -279,11 +300,19 @@ class ReviewLoop:
 
 def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = False) -> ReviewOutcome:
     """Review the flagged gaps of a results file until the queue ends or the reviewer quits."""
-    pages = list(load_pages(Path(results)))  # read first: a bad file leaves no decision store behind
-    store = DecisionStore(results)
-    try:
-        items = review_queue(pages, store.effective())
-        write(f"{len(items)} segment(s) to review, least certain first; decisions are saved to {store.path}\n")
-        return ReviewLoop(items, store, read_key, write, color).run()
-    finally:
-        store.close()
+    from .resultload import ResultPages
+
+    results = Path(results)
+    with ResultPages(results) as pages:
+        def fetch(ref: int) -> Page:
+            with tagged_records(results):
+                return with_status(pages.fetch(ref))
+
+        with tagged_records(results):  # rank first: a bad file fails here and leaves no decision store behind
+            items = review_queue(((ref, with_status(page)) for ref, page in pages.scan()), decided_segments(results))
+        store = DecisionStore(results)
+        try:
+            write(f"{len(items)} segment(s) to review, least certain first; decisions are saved to {store.path}\n")
+            return ReviewLoop(items, fetch, store, read_key, write, color).run()
+        finally:
+            store.close()

@@ -79,6 +79,25 @@ def decisions_path(results: Path) -> Path:
     return results if is_sqlite(results) else results.with_name(results.name + SIDECAR_SUFFIX)
 
 
+def decided_segments(results: Path) -> set[SegmentKey]:
+    """The segments with a decision in force, read without creating the decision store."""
+    path = decisions_path(results)
+    if not path.is_file():
+        return set()
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'review_decisions'").fetchone():
+                return set()
+            rows = conn.execute('SELECT page_id, entry, start, "end", text FROM review_decisions WHERE undone = 0')
+            return {tuple(row) for row in rows}  # type: ignore[misc]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise ResultsError(f"{path}: cannot read review decisions ({exc}); expected the SQLite file "
+                           "an earlier `peelnlp review` wrote") from None
+
+
 class DecisionStore:
     """The ``review_decisions`` table; every write commits at once."""
 

@@ -14,7 +14,7 @@ from peelnlp.gaps import page_status
 from peelnlp.parse import parse_page
 from peelnlp.records import KINDS, Page
 from peelnlp.resultfiles import CsvSink, JsonlSink, output_format
-from peelnlp.resultload import load_pages
+from peelnlp.resultload import ResultPages, load_pages
 from peelnlp.results import SCHEMA_VERSION, Counts, RunInfo, Scored, SQLiteSink
 from peelnlp.segment import segment_pages
 
@@ -123,6 +123,40 @@ def test_jsonl_round_trip_gives_equal_records(tmp_path: Path) -> None:
     assert [p.to_dict() for p in load_pages(tmp_path / "r.jsonl")] == [p.to_dict() for p in pages]
     last = json.loads((tmp_path / "r.jsonl").read_text().splitlines()[-1])
     assert last == {"id": "bad", "source": "bad.txt", "error": "broken"}
+
+
+def jsonl_results(path: Path, pages: list[Page]) -> Path:
+    sink = JsonlSink(path)
+    sink.start(RunInfo("m-1", None, ()))
+    sink.write([Scored("k", "bad", "bad.txt", error="broken")] + [Scored(p.id, p.id, "x", page=p) for p in pages])
+    sink.finish(Counts())
+    return path
+
+
+@pytest.mark.parametrize("form", ["sqlite", "sqlite-v1", "jsonl"])
+def test_a_scanned_page_is_fetched_again_by_its_reference(tmp_path: Path, form: str) -> None:
+    pages = varied_pages()
+    if form == "jsonl":
+        path = jsonl_results(tmp_path / "r.jsonl", pages)
+    else:
+        write_db(path := tmp_path / "r.sqlite", pages, failed=("bad",))
+        if form == "sqlite-v1":
+            as_version_1(path, pages)
+    with ResultPages(path) as results:
+        refs = [ref for ref, _ in results.scan()]
+        assert len(set(refs)) == len(pages)
+        # Backwards and one at a time, as a reviewer going back through the queue reads them.
+        fetched = [results.fetch(ref).to_dict() for ref in reversed(refs)]
+    assert fetched == [p.to_dict() for p in reversed(pages)]
+
+
+def test_fetch_from_a_changed_jsonl_file_is_a_results_error(tmp_path: Path) -> None:
+    path = jsonl_results(tmp_path / "r.jsonl", tagged_pages())
+    with ResultPages(path) as results:
+        last = [ref for ref, _ in results.scan()][-1]
+        path.write_text("\n")
+        with pytest.raises(ResultsError, match="no page record at byte"):
+            results.fetch(last)
 
 
 def test_schema_version_indexes_and_tables(tmp_path: Path) -> None:

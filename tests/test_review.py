@@ -22,7 +22,7 @@ from peelnlp.corpus import check_corpus, load_corpus
 from peelnlp.errors import ResultsError
 from peelnlp.gapquery import load_pages
 from peelnlp.records import Page, Segment
-from peelnlp.review import KIND_KEYS, highlighted, review_queue, run_review
+from peelnlp.review import KIND_KEYS, ReviewLoop, highlighted, review_queue, run_review
 from peelnlp.reviewstore import DecisionStore, Labels, export_feedback
 from peelnlp.terminal import terminal_key_reader
 
@@ -58,14 +58,32 @@ def decisions(db: Path) -> list[tuple]:
 
 
 def test_queue_holds_gap_deciders_and_unsure_segments_least_certain_first() -> None:
-    items = review_queue(list(load_pages(TAGGED)))
-    assert [(i.page.id, i.index) for i in items][:4] == [("200103", 4), ("200104", 2), ("200103", 2), ("200101", 5)]
+    items = review_queue(enumerate(load_pages(TAGGED)))
+    assert [(i.page_id, i.index) for i in items][:4] == [("200103", 4), ("200104", 2), ("200103", 2), ("200101", 5)]
     confidences = [i.confidence for i in items]
     assert confidences == sorted(confidences)
     assert items[0].why == ("model unsure", "decides rec 2 (planned-only)")
     # Kent rec 3 is flagged by a concern (segment 8); evidenced recommendations add nothing.
-    assert ("200101", 8) in [(i.page.id, i.index) for i in items]
-    assert ("200102", 0) not in [(i.page.id, i.index) for i in items]
+    assert ("200101", 8) in [(i.page_id, i.index) for i in items]
+    assert ("200102", 0) not in [(i.page_id, i.index) for i in items]
+
+
+def test_loop_reads_back_only_the_pages_it_shows(tmp_path: Path) -> None:
+    pages = list(load_pages(TAGGED))
+    items = review_queue(enumerate(pages))
+    fetched: list[int] = []
+
+    def fetch(ref: int) -> Page:
+        fetched.append(ref)
+        return pages[ref]
+
+    out: list[str] = []
+    (tmp_path / "results.jsonl").write_text("")
+    store = DecisionStore(tmp_path / "results.jsonl")
+    ReviewLoop(items, fetch, store, keys(["a", "k", "c", "q"]), out.append).run()
+    store.close()
+    assert set(fetched) == {items[0].page_ref, items[1].page_ref}  # two items seen, of eight
+    assert f"page {items[1].page_id} " in "".join(out) and "[3/8]" not in "".join(out)
 
 
 def test_screen_shows_segment_in_comment_recs_and_predictions(results: Path) -> None:
@@ -291,20 +309,23 @@ def test_a_review_correction_changes_the_retrained_model(tmp_path: Path) -> None
     assert scored.exit_code == 0, scored.output
 
     # The reviewer corrects the kind the model was least sure of to its runner-up kind.
-    queue = review_queue(list(load_pages(db)))
-    target = min(queue, key=lambda item: item.segment.scores["kind"][item.segment.kind])
-    kind_p = target.segment.scores["kind"]
+    pages = list(load_pages(db))
+    queue = review_queue(enumerate(pages))
+    segment = {id(item): pages[item.page_ref].segments[item.index] for item in queue}
+    target = min(queue, key=lambda item: segment[id(item)].scores["kind"][segment[id(item)].kind])
+    target_segment = segment[id(target)]
+    kind_p = target_segment.scores["kind"]
     position = queue.index(target)
-    corrected = sorted((k for k in kind_p if k != target.segment.kind), key=lambda k: -kind_p[k])[0]
+    corrected = sorted((k for k in kind_p if k != target_segment.kind), key=lambda k: -kind_p[k])[0]
     kind_key = next(key for key, kind in KIND_KEYS.items() if kind == corrected)
     review(db, ["n"] * position + ["k", kind_key, "q"])
     runner.invoke(app, ["review", str(db), "--export", str(corpus / "feedback" / "review.jsonl")])
     assert check_corpus(corpus) == []
 
     model_b = train_model(corpus, tmp_path / "model-b", seed=0, folds=2).path
-    page_file = next((DATA / "gap_pages").glob(f"*-{target.page.id}.txt"))
-    before = next(s for s in tag_page(model_a, page_file).segments if s.text == target.segment.text)
-    after = next(s for s in tag_page(model_b, page_file).segments if s.text == target.segment.text)
-    assert before.kind == target.segment.kind != corrected
-    assert after.kind == corrected, (target.segment.text, before.scores["kind"], after.scores["kind"])
+    page_file = next((DATA / "gap_pages").glob(f"*-{target.page_id}.txt"))
+    before = next(s for s in tag_page(model_a, page_file).segments if s.text == target_segment.text)
+    after = next(s for s in tag_page(model_b, page_file).segments if s.text == target_segment.text)
+    assert before.kind == target_segment.kind != corrected
+    assert after.kind == corrected, (target_segment.text, before.scores["kind"], after.scores["kind"])
     assert after.scores["kind"][corrected] > before.scores["kind"][corrected]
