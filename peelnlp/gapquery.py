@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,12 +28,12 @@ UNKNOWN_FORCE = "unknown force"
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def load_pages(path: Path) -> Iterator[Page]:
-    """Tagged pages from a results database or a JSON Lines file."""
+def load_pages(path: Path, page_ids: Collection[str] | None = None) -> Iterator[Page]:
+    """Tagged pages from a results database or a JSON Lines file (only those ``page_ids`` names, when given)."""
     from .resultload import load_pages as load_results
 
     with tagged_records(path):
-        yield from map(with_status, load_results(Path(path)))
+        yield from map(with_status, load_results(Path(path), page_ids=page_ids))
 
 
 @contextmanager

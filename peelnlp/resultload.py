@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -31,14 +31,15 @@ _CHILDREN = {
 }
 
 
-def load_pages(path: Path, model: str | None = None) -> Iterator[Page]:
+def load_pages(path: Path, model: str | None = None, page_ids: Collection[str] | None = None) -> Iterator[Page]:
     """The tagged pages of a results SQLite database or JSON Lines file, in the order written.
 
     From SQLite: the pages scored without error by ``model`` (default: the model of the latest
-    run). From JSON Lines: every page record (failed-input lines are left out). Streams.
+    run). From JSON Lines: every page record (failed-input lines are left out). Only the pages
+    ``page_ids`` names, when given. Streams.
     """
     with ResultPages(path, model) as pages:
-        yield from (page for _, page in pages.scan())
+        yield from (page for _, page in pages.scan(page_ids))
 
 
 class ResultPages:
@@ -72,8 +73,10 @@ class ResultPages:
             self._file.close()
         self._conn = self._file = None
 
-    def scan(self) -> Iterator[tuple[int, Page]]:
-        return self._sqlite_scan() if self.is_sqlite else self._jsonl_scan()
+    def scan(self, page_ids: Collection[str] | None = None) -> Iterator[tuple[int, Page]]:
+        """Every page (or those ``page_ids`` names), in the order written, with its reference."""
+        wanted = None if page_ids is None else set(page_ids)
+        return self._sqlite_scan(wanted) if self.is_sqlite else self._jsonl_scan(wanted)
 
     def fetch(self, ref: int) -> Page:
         """The page ``scan`` yielded with ``ref``."""
@@ -92,19 +95,22 @@ class ResultPages:
             raise ResultsError(f"{self.path}: not a readable peelnlp results database ({exc}); "
                                "expected one written by `peelnlp score`") from None
 
-    def _sqlite_scan(self) -> Iterator[tuple[int, Page]]:
+    def _sqlite_scan(self, wanted: set[str] | None) -> Iterator[tuple[int, Page]]:
         with self._reading() as conn:
             if self.model is None:
                 row = conn.execute("SELECT model FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
                 self.model = row[0] if row else ""
             if self._schema_v1(conn):  # not yet opened for writing by this version
-                rows = conn.execute("SELECT page_key, record FROM pages WHERE model = ? AND error IS NULL "
+                rows = conn.execute("SELECT page_key, page_id, record FROM pages WHERE model = ? AND error IS NULL "
                                     "ORDER BY page_key", (self.model,))
-                yield from ((key, Page.from_dict(json.loads(record))) for key, record in rows)
+                yield from ((key, Page.from_dict(json.loads(record))) for key, page_id, record in rows
+                            if wanted is None or page_id in wanted)
                 return
             pages = conn.execute(f"SELECT {_PAGE_COLUMNS} FROM pages WHERE model = ? AND error IS NULL "
                                  "ORDER BY page_key", (self.model,))
             while chunk := pages.fetchmany(_CHUNK):
+                if wanted is not None:  # rebuilding is the costly part: skip pages not asked for first
+                    chunk = [row for row in chunk if row[1] in wanted]
                 yield from zip((row[0] for row in chunk), _rebuild(conn, chunk))
 
     def _sqlite_fetch(self, ref: int) -> Page:
@@ -119,11 +125,11 @@ class ResultPages:
     def _schema_v1(conn: sqlite3.Connection) -> bool:
         return "warnings" not in {row[1] for row in conn.execute("PRAGMA table_info(pages)")}
 
-    def _jsonl_scan(self) -> Iterator[tuple[int, Page]]:
+    def _jsonl_scan(self, wanted: set[str] | None) -> Iterator[tuple[int, Page]]:
         with self.path.open("rb") as fh:
             offset = 0
             for lineno, line in enumerate(fh, start=1):
-                page = self._jsonl_page(line, lineno)
+                page = self._jsonl_page(line, lineno, wanted)
                 if page is not None:
                     yield offset, page
                 offset += len(line)
@@ -132,12 +138,12 @@ class ResultPages:
         if self._file is None:
             self._file = self.path.open("rb")
         self._file.seek(ref)
-        page = self._jsonl_page(self._file.readline(), None)
+        page = self._jsonl_page(self._file.readline(), None, None)
         if page is None:
             raise ResultsError(f"{self.path}: no page record at byte {ref}; the file changed while it was read")
         return page
 
-    def _jsonl_page(self, line: bytes, lineno: int | None) -> Page | None:
+    def _jsonl_page(self, line: bytes, lineno: int | None, wanted: set[str] | None) -> Page | None:
         if not line.strip():
             return None
         try:
@@ -145,7 +151,9 @@ class ResultPages:
         except json.JSONDecodeError as exc:
             where = f"{self.path}:{lineno}" if lineno else str(self.path)
             raise ResultsError(f"{where}: not a JSON page record ({exc.msg}); expected JSON Lines") from None
-        return Page.from_dict(record) if isinstance(record, dict) and "timeline" in record else None
+        if not isinstance(record, dict) or "timeline" not in record:
+            return None
+        return Page.from_dict(record) if wanted is None or str(record.get("id")) in wanted else None
 
 
 def _rebuild(conn: sqlite3.Connection, chunk: Sequence[tuple[Any, ...]]) -> Iterator[Page]:

@@ -180,23 +180,29 @@ def feedback_record(page: Page, raw: str, decisions: dict[SegmentKey, Labels]) -
     }, reviewed
 
 
-def raw_texts(results: Path) -> dict[str, str]:
-    """The raw page text of each page id in a results file, where the file keeps it.
+def raw_texts(results: Path, page_ids: set[str]) -> dict[str, str]:
+    """The raw page text of each of ``page_ids`` in a results file, where the file keeps it.
 
     JSON Lines records may carry a ``raw`` field. A results database may have a ``raw`` column
     in ``pages``; failing that, the page file named in ``source`` is read if it still exists
-    (the export checks that it parses to the same page before using it).
+    (the export checks that it parses to the same page before using it). Only the pages asked for
+    are kept: a review touches a few pages of a results file that may hold a hundred thousand.
     """
-    return _sqlite_raw(Path(results)) if is_sqlite(results) else _jsonl_raw(Path(results))
+    return _sqlite_raw(Path(results), page_ids) if is_sqlite(results) else _jsonl_raw(Path(results), page_ids)
 
 
-def _sqlite_raw(results: Path) -> dict[str, str]:
+def _sqlite_raw(results: Path, page_ids: set[str]) -> dict[str, str]:
     conn = sqlite3.connect(f"file:{results}?mode=ro", uri=True)
+    texts: dict[str, str | None] = {}
     try:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(pages)")}
         wanted = "raw" if "raw" in columns else "NULL"  # databases written before the column existed
-        rows = conn.execute(f"SELECT page_id, {wanted}, source FROM pages WHERE error IS NULL ORDER BY page_key")
-        texts = {page_id: raw if raw is not None else _read_source(source) for page_id, raw, source in rows}
+        ids = sorted(page_ids)
+        for i in range(0, len(ids), 500):  # under SQLite's limit on query parameters
+            chunk = ids[i:i + 500]
+            rows = conn.execute(f"SELECT page_id, {wanted}, source FROM pages WHERE error IS NULL "
+                                f"AND page_id IN ({','.join('?' * len(chunk))}) ORDER BY page_key", chunk)
+            texts.update((page_id, raw if raw is not None else _read_source(source)) for page_id, raw, source in rows)
     except sqlite3.DatabaseError as exc:
         raise ResultsError(f"{results}: not a readable results database ({exc})") from None
     finally:
@@ -204,7 +210,7 @@ def _sqlite_raw(results: Path) -> dict[str, str]:
     return {page_id: text for page_id, text in texts.items() if text is not None}
 
 
-def _jsonl_raw(results: Path) -> dict[str, str]:
+def _jsonl_raw(results: Path, page_ids: set[str]) -> dict[str, str]:
     found = {}
     with results.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
@@ -212,7 +218,7 @@ def _jsonl_raw(results: Path) -> dict[str, str]:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue  # load_pages reports broken lines; here they just carry no text
-            if isinstance(record, dict) and isinstance(record.get("raw"), str):
+            if isinstance(record, dict) and str(record.get("id")) in page_ids and isinstance(record.get("raw"), str):
                 found[str(record.get("id"))] = record["raw"]
     return found
 
@@ -256,8 +262,8 @@ def _checked_records(results: Path, decisions: dict[SegmentKey, Labels]) -> Iter
     from .gapquery import load_pages
 
     reviewed_ids = {key[0] for key in decisions}
-    raws = raw_texts(results) if reviewed_ids else {}
-    for page in (p for p in load_pages(results) if p.id in reviewed_ids):
+    raws = raw_texts(results, reviewed_ids) if reviewed_ids else {}
+    for page in load_pages(results, reviewed_ids):
         found = feedback_record(page, _raw_for(page, raws), decisions)
         problems = check_record(found[0]) if found else []
         if problems:

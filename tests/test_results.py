@@ -150,6 +150,20 @@ def test_a_scanned_page_is_fetched_again_by_its_reference(tmp_path: Path, form: 
     assert fetched == [p.to_dict() for p in reversed(pages)]
 
 
+@pytest.mark.parametrize("form", ["sqlite", "sqlite-v1", "jsonl"])
+def test_load_pages_reads_only_the_pages_asked_for(tmp_path: Path, form: str) -> None:
+    pages = varied_pages()
+    if form == "jsonl":
+        path = jsonl_results(tmp_path / "r.jsonl", pages)
+    else:
+        write_db(path := tmp_path / "r.sqlite", pages, failed=("bad",))
+        if form == "sqlite-v1":
+            as_version_1(path, pages)
+    wanted = [pages[-1].id, pages[0].id, "bad", "not-there"]
+    assert [p.to_dict() for p in load_pages(path, page_ids=wanted)] == [pages[0].to_dict(), pages[-1].to_dict()]
+    assert list(load_pages(path, page_ids=[])) == []
+
+
 def test_fetch_from_a_changed_jsonl_file_is_a_results_error(tmp_path: Path) -> None:
     path = jsonl_results(tmp_path / "r.jsonl", tagged_pages())
     with ResultPages(path) as results:
