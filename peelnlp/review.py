@@ -1,28 +1,25 @@
 """The review loop: a person checks the labels behind flagged gaps, one segment at a time.
 
-The queue holds the segments that decide a flagged recommendation's status (or, when nothing
-addresses it, the segment likeliest to), and every segment the model marked ``needs_review``;
-the least certain come first. Ranking needs every page, so the queue is built in one pass that
-keeps only a reference to each page; the page on screen is read back when it is shown, and
-memory does not grow with the size of the results file. For each the loop shows the segment inside its comment, the page's
-numbered recommendations and the predicted labels with their probabilities, and reads single
-keys. Keys come from an injected reader (a function returning the next key, ``""`` at the end),
-so scripted key sequences drive it in tests; output goes through an injected writer. Every
-decision is stored the moment it is made (:mod:`peelnlp.reviewstore`).
+The loop walks the queue (:mod:`peelnlp.reviewqueue`), reading each item's page back as it is
+shown. For each it shows the segment inside its comment, the page's numbered recommendations and
+the predicted labels with their probabilities, and reads single keys. Keys come from an injected
+reader (a function returning the next key, ``""`` at the end), so scripted key sequences drive it
+in tests; output goes through an injected writer. Every decision is stored the moment it is made
+(:mod:`peelnlp.reviewstore`).
 """
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .gapquery import evidence_chance, rec_confidence, segment_confidence, tagged_records, with_status
+from .gapquery import tagged_records, with_status
 from .records import Page, Segment
-from .reviewstore import DecisionStore, Labels, SegmentKey, decided_segments, segment_key
+from .reviewqueue import ReviewItem, review_queue
+from .reviewstore import DecisionStore, Labels, decided_segments
 
 KeyReader = Callable[[], str]
 Writer = Callable[[str], None]
@@ -34,59 +31,6 @@ ENTER, ESC, QUIT = frozenset("\r\n"), "\x1b", frozenset({"q", "", "\x03", "\x04"
 BACKSPACE = frozenset({"\x7f", "\b"})
 HELP = "[a] accept  [k] kind  [r] recs  [s] strands  [n] skip  [u] undo  [q] quit"
 WIDTH = 100
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewItem:
-    """One segment to review, why it is in the queue, and how sure the model was.
-
-    ``page_ref`` is the reference its page was scanned with: a ``PageFetcher`` reads the page back."""
-
-    page_ref: int
-    page_id: str
-    index: int
-    why: tuple[str, ...]
-    confidence: float
-
-
-def _likeliest(page: Page, n: int) -> int | None:
-    """The segment likeliest to be evidence on recommendation ``n`` (None without scores)."""
-    chances = [(evidence_chance(s, n), i) for i, s in enumerate(page.segments)]
-    best = max(chances, default=(0.0, -1))
-    return best[1] if best[0] > 0 else None
-
-
-def _page_reasons(page: Page) -> dict[int, tuple[list[str], float]]:
-    reasons: dict[int, tuple[list[str], float]] = {}
-
-    def add(i: int, why: str, conf: float) -> None:
-        whys, c = reasons.get(i, ([], 1.0))
-        reasons[i] = ([*whys, why], min(c, conf))
-
-    for i, seg in enumerate(page.segments):
-        if seg.needs_review:
-            add(i, "model unsure", segment_confidence(seg))
-    for st in (s for s in page.status if s.is_gap):
-        for i in st.evidence:
-            add(i, f"decides rec {st.n} ({st.status})", segment_confidence(page.segments[i]))
-        likeliest = None if st.evidence else _likeliest(page, st.n)
-        if likeliest is not None:
-            add(likeliest, f"likeliest to address rec {st.n} ({st.status})", rec_confidence(page, st))
-    return reasons
-
-
-def review_queue(pages: Iterable[tuple[int, Page]], decided: Iterable[SegmentKey] = ()) -> list[ReviewItem]:
-    """Segments behind flagged gaps and segments needing review, least certain first, skipping
-    those already decided. ``pages``: (reference, page) pairs, e.g. ``enumerate(a_list)``."""
-    done, ranked = set(decided), []
-    for order, (ref, page) in enumerate(pages):
-        for index, (whys, conf) in _page_reasons(page).items():
-            if segment_key(page.id, page.segments[index]) not in done:
-                # Reasons repeat across thousands of items: one string object each.
-                why = tuple(sys.intern(w) for w in whys)
-                ranked.append((conf, order, index, ReviewItem(ref, page.id, index, why, conf)))
-    ranked.sort(key=lambda t: t[:3])
-    return [t[3] for t in ranked]
 
 
 def _paragraphs(text: str, indent: str = "  ") -> str:

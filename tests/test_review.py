@@ -22,7 +22,8 @@ from peelnlp.corpus import check_corpus, load_corpus
 from peelnlp.errors import ResultsError
 from peelnlp.gapquery import load_pages
 from peelnlp.records import Page, Segment
-from peelnlp.review import KIND_KEYS, ReviewLoop, highlighted, review_queue, run_review
+from peelnlp.review import KIND_KEYS, ReviewLoop, highlighted, run_review
+from peelnlp.reviewqueue import review_queue
 from peelnlp.reviewstore import DecisionStore, Labels, export_feedback
 from peelnlp.terminal import terminal_key_reader
 
@@ -55,17 +56,6 @@ def decisions(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT page_id, segment, action, kind, recs, strands, undone FROM review_decisions "
                             "ORDER BY id").fetchall()
-
-
-def test_queue_holds_gap_deciders_and_unsure_segments_least_certain_first() -> None:
-    items = review_queue(enumerate(load_pages(TAGGED)))
-    assert [(i.page_id, i.index) for i in items][:4] == [("200103", 4), ("200104", 2), ("200103", 2), ("200101", 5)]
-    confidences = [i.confidence for i in items]
-    assert confidences == sorted(confidences)
-    assert items[0].why == ("model unsure", "decides rec 2 (planned-only)")
-    # Kent rec 3 is flagged by a concern (segment 8); evidenced recommendations add nothing.
-    assert ("200101", 8) in [(i.page_id, i.index) for i in items]
-    assert ("200102", 0) not in [(i.page_id, i.index) for i in items]
 
 
 def test_loop_reads_back_only_the_pages_it_shows(tmp_path: Path) -> None:
