@@ -138,5 +138,6 @@ def review(
 
     outcome = run_review(results, terminal_key_reader(), lambda text: typer.echo(text, nl=False),
                          color=sys.stdout.isatty())
-    typer.echo(f"{outcome.accepted} accepted, {outcome.corrected} corrected, {outcome.skipped} skipped, "
-               f"{outcome.remaining} not reached; decisions saved in {outcome.store}")
+    if outcome.store is not None:
+        typer.echo(f"{outcome.accepted} accepted, {outcome.corrected} corrected, {outcome.skipped} skipped, "
+                   f"{outcome.remaining} not reached; decisions saved in {outcome.store}")

@@ -56,7 +56,11 @@ class ResultPages:
         if not self.path.is_file():
             raise ResultsError(f"{self.path}: no such results file; run `peelnlp score … --out {self.path}` first")
         with self.path.open("rb") as fh:
-            self.is_sqlite = fh.read(16) == SQLITE_MAGIC
+            head = fh.read(16)
+        if not head:
+            raise ResultsError(f"{self.path}: the results file is empty; expected a database or JSON Lines "
+                               "written by `peelnlp score` (or `peelnlp tag --format json`)")
+        self.is_sqlite = head == SQLITE_MAGIC
         self._conn: sqlite3.Connection | None = None
         self._file: BinaryIO | None = None
 
@@ -150,7 +154,8 @@ class ResultPages:
             record = json.loads(line.decode("utf-8", errors="replace"))
         except json.JSONDecodeError as exc:
             where = f"{self.path}:{lineno}" if lineno else str(self.path)
-            raise ResultsError(f"{where}: not a JSON page record ({exc.msg}); expected JSON Lines") from None
+            raise ResultsError(f"{where}: not a JSON page record ({exc.msg}); expected a results database or "
+                               "JSON Lines of page records, as `peelnlp score` writes them") from None
         if not isinstance(record, dict) or "timeline" not in record:
             return None
         return Page.from_dict(record) if wanted is None or str(record.get("id")) in wanted else None

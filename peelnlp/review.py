@@ -19,7 +19,7 @@ from pathlib import Path
 from .gapquery import tagged_records, with_status
 from .records import Page, Segment
 from .reviewqueue import ReviewItem, review_queue
-from .reviewstore import DecisionStore, Labels, decided_segments
+from .reviewstore import DecisionStore, Labels, effective_decisions
 
 KeyReader = Callable[[], str]
 Writer = Callable[[str], None]
@@ -253,7 +253,10 @@ def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = 
                 return with_status(pages.fetch(ref))
 
         with tagged_records(results):  # rank first: a bad file fails here and leaves no decision store behind
-            items = review_queue(((ref, with_status(page)) for ref, page in pages.scan()), decided_segments(results))
+            items = review_queue(((ref, with_status(page)) for ref, page in pages.scan()), effective_decisions(results))
+        if not items:
+            write("nothing to review: no flagged gap or unsure segment is left undecided\n")
+            return ReviewOutcome()
         store = DecisionStore(results)
         try:
             write(f"{len(items)} segment(s) to review, least certain first; decisions are saved to {store.path}\n")

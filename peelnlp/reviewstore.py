@@ -79,23 +79,29 @@ def decisions_path(results: Path) -> Path:
     return results if is_sqlite(results) else results.with_name(results.name + SIDECAR_SUFFIX)
 
 
-def decided_segments(results: Path) -> set[SegmentKey]:
-    """The segments with a decision in force, read without creating the decision store."""
+def effective_decisions(results: Path) -> dict[SegmentKey, Labels]:
+    """The latest decision still in force for each reviewed segment, read without creating the
+    decision store (none yet: no decisions)."""
     path = decisions_path(results)
     if not path.is_file():
-        return set()
+        return {}
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'review_decisions'").fetchone():
-                return set()
-            rows = conn.execute('SELECT page_id, entry, start, "end", text FROM review_decisions WHERE undone = 0')
-            return {tuple(row) for row in rows}  # type: ignore[misc]
+                return {}
+            return _effective(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise ResultsError(f"{path}: cannot read review decisions ({exc}); expected the SQLite file "
                            "an earlier `peelnlp review` wrote") from None
+
+
+def _effective(conn: sqlite3.Connection) -> dict[SegmentKey, Labels]:
+    rows = conn.execute('SELECT page_id, entry, start, "end", text, kind, recs, strands FROM review_decisions '
+                        "WHERE undone = 0 ORDER BY id").fetchall()
+    return {(p, e, s, n, t): Labels(k, tuple(json.loads(r)), tuple(json.loads(st))) for p, e, s, n, t, k, r, st in rows}
 
 
 class DecisionStore:
@@ -129,11 +135,10 @@ class DecisionStore:
 
     def effective(self) -> dict[SegmentKey, Labels]:
         """The latest decision still in force for each reviewed segment."""
-        rows = self._execute(
-            'SELECT page_id, entry, start, "end", text, kind, recs, strands FROM review_decisions '
-            "WHERE undone = 0 ORDER BY id").fetchall()
-        return {(p, e, s, n, t): Labels(k, tuple(json.loads(r)), tuple(json.loads(st)))
-                for p, e, s, n, t, k, r, st in rows}
+        try:
+            return _effective(self.conn)
+        except sqlite3.Error as exc:
+            raise ResultsError(f"{self.path}: cannot read review decisions ({exc})") from None
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         try:
@@ -245,11 +250,7 @@ def export_feedback(results: Path, out: Path) -> ExportResult:
     Each record is checked with the corpus rules first; a page whose raw text is unavailable or
     does not match its record stops the export with a message naming it.
     """
-    store = DecisionStore(results)
-    try:
-        decisions = store.effective()
-    finally:
-        store.close()
+    decisions = effective_decisions(results)
     if not decisions:
         raise ResultsError(f"{results}: no review decisions to export; run `peelnlp review {results}` first")
     records = list(_checked_records(Path(results), decisions))

@@ -164,6 +164,12 @@ def test_load_pages_reads_only_the_pages_asked_for(tmp_path: Path, form: str) ->
     assert list(load_pages(path, page_ids=[])) == []
 
 
+def test_an_empty_results_file_is_a_results_error(tmp_path: Path) -> None:
+    (tmp_path / "r.jsonl").write_text("")
+    with pytest.raises(ResultsError, match="the results file is empty"):
+        list(load_pages(tmp_path / "r.jsonl"))
+
+
 def test_fetch_from_a_changed_jsonl_file_is_a_results_error(tmp_path: Path) -> None:
     path = jsonl_results(tmp_path / "r.jsonl", tagged_pages())
     with ResultPages(path) as results:

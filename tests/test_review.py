@@ -219,6 +219,16 @@ def test_export_without_decisions_writes_nothing(results: Path, tmp_path: Path) 
     with pytest.raises(ResultsError, match="no review decisions to export"):
         export_feedback(results, tmp_path / "fb.jsonl")
     assert not (tmp_path / "fb.jsonl").exists()
+    assert not Path(str(results) + ".review.sqlite").exists()  # reading decisions creates no store
+
+
+def test_nothing_to_review_creates_no_store(tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    evidenced_only = [line for line in TAGGED.read_text().splitlines() if '"200102"' in line.split(",")[0]]
+    results.write_text("\n".join(evidenced_only) + "\n")
+    text, outcome = review(results, "q")
+    assert text == "nothing to review: no flagged gap or unsure segment is left undecided\n"
+    assert outcome.store is None and not Path(str(results) + ".review.sqlite").exists()
 
 
 def test_export_from_sqlite(tagged_db: Path, tmp_path: Path) -> None:
