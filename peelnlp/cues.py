@@ -53,6 +53,7 @@ CUES: dict[str, list[str]] = {
     "coordinating": ["but|however"],  # the main clause follows: "good work, but it has yet to …"
     "concessive": ["although|though|whereas|whilst"],  # the main clause is the other one
     "not_only": ["not only"],  # "not only … but also …" adds, it does not deny
+    "but": ["but"],
     # The 4P strands in the words of a text: what a segment and a recommendation are about.
     "lex_pursue": ["disrupt*|arrest*|investigat*|prosecut*|enforcement|warrant*|seiz*|confiscat*|pursue|charg*|"
                    "convict*|raid*|tasking|mapping|mapped|proactive|forfeit*", "asset recovery"],
@@ -138,9 +139,20 @@ class CueMatcher:
             for columns in patterns:
                 found |= _match(table, docs, columns)
             out[name] = found
-        if "negative" in out and "not_only" in out:
-            out["negative"] = out["negative"] & ~out["not_only"]
+        if "not_only" in out:
+            _additive(out, docs)
         return out
+
+
+def _additive(hits: dict[str, np.ndarray], docs: np.ndarray) -> None:
+    """"Not only X, but Y" adds Y to X: its "not" denies nothing and its "but" opens no contrast."""
+    hits["negative"] &= ~hits["not_only"]
+    position = np.arange(len(docs))
+    first = np.full(int(docs.max()) + 1 if len(docs) else 0, len(docs), dtype=np.int64)
+    np.minimum.at(first, docs[hits["not_only"]], position[hits["not_only"]])
+    additive_but = hits["but"] & (position > first[docs])
+    for name in ("contrast", "coordinating"):
+        hits[name] &= ~additive_but
 
 
 def _match(table: np.ndarray, docs: np.ndarray, columns: list[int]) -> np.ndarray:

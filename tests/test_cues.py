@@ -68,6 +68,15 @@ def test_not_only_is_not_a_negation():
     assert negative.tolist() == [0.0, 1.0]
 
 
+def test_but_after_not_only_opens_no_contrast():
+    tokens = tokenize(["Not only are raids taking place, but arrests have risen.",
+                       "Arrests are up, but not only has mapping stopped, there is no analyst.",
+                       "Good work was done but gaps remain."])
+    hits = MATCHER.hits(tokens)
+    for cue in ("contrast", "coordinating"):
+        assert per_text(hits[cue], tokens.raw_doc, tokens.n_docs).tolist() == [0.0, 1.0, 1.0]
+
+
 def test_counts_per_text():
     tokens = tokenize(["3 OCGs and 4 LROs", "none", "12"])
     counts = per_text(MATCHER.hits(tokens)["number"], tokens.raw_doc, tokens.n_docs)
