@@ -133,15 +133,23 @@ def jsonl_results(path: Path, pages: list[Page]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("form", ["sqlite", "sqlite-v1", "jsonl"])
+RESULT_FORMS = ["sqlite", "sqlite-v1", "jsonl"]
+
+
+def results_in(form: str, folder: Path, pages: list[Page]) -> Path:
+    """``pages`` and one failed page, as a results database (schema 2 or 1) or JSON Lines file."""
+    if form == "jsonl":
+        return jsonl_results(folder / "r.jsonl", pages)
+    write_db(folder / "r.sqlite", pages, failed=("bad",))
+    if form == "sqlite-v1":
+        as_version_1(folder / "r.sqlite", pages)
+    return folder / "r.sqlite"
+
+
+@pytest.mark.parametrize("form", RESULT_FORMS)
 def test_a_scanned_page_is_fetched_again_by_its_reference(tmp_path: Path, form: str) -> None:
     pages = varied_pages()
-    if form == "jsonl":
-        path = jsonl_results(tmp_path / "r.jsonl", pages)
-    else:
-        write_db(path := tmp_path / "r.sqlite", pages, failed=("bad",))
-        if form == "sqlite-v1":
-            as_version_1(path, pages)
+    path = results_in(form, tmp_path, pages)
     with ResultPages(path) as results:
         refs = [ref for ref, _ in results.scan()]
         assert len(set(refs)) == len(pages)
@@ -150,15 +158,10 @@ def test_a_scanned_page_is_fetched_again_by_its_reference(tmp_path: Path, form: 
     assert fetched == [p.to_dict() for p in reversed(pages)]
 
 
-@pytest.mark.parametrize("form", ["sqlite", "sqlite-v1", "jsonl"])
+@pytest.mark.parametrize("form", RESULT_FORMS)
 def test_load_pages_reads_only_the_pages_asked_for(tmp_path: Path, form: str) -> None:
     pages = varied_pages()
-    if form == "jsonl":
-        path = jsonl_results(tmp_path / "r.jsonl", pages)
-    else:
-        write_db(path := tmp_path / "r.sqlite", pages, failed=("bad",))
-        if form == "sqlite-v1":
-            as_version_1(path, pages)
+    path = results_in(form, tmp_path, pages)
     wanted = [pages[-1].id, pages[0].id, "bad", "not-there"]
     assert [p.to_dict() for p in load_pages(path, page_ids=wanted)] == [pages[0].to_dict(), pages[-1].to_dict()]
     assert list(load_pages(path, page_ids=[])) == []
