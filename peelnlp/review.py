@@ -11,7 +11,7 @@ in tests; output goes through an injected writer. Every decision is stored the m
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -100,7 +100,7 @@ class ReviewOutcome:
 class ReviewLoop:
     """The key loop over a queue. Edits save at once; ``a`` confirms and moves on."""
 
-    def __init__(self, items: list[ReviewItem], fetch: PageFetcher, store: DecisionStore, read_key: KeyReader,
+    def __init__(self, items: Sequence[ReviewItem], fetch: PageFetcher, store: DecisionStore, read_key: KeyReader,
                  write: Writer, color: bool = False) -> None:
         self.items, self.store, self.read_key, self.write, self.color = items, store, read_key, write, color
         # A few pages stay at hand: undo goes back, and neighbours in the queue often share a page.

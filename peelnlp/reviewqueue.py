@@ -8,9 +8,12 @@ is read back when it is shown): memory does not grow with the size of the result
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import overload
+
+import numpy as np
 
 from .gapquery import evidence_chance, rec_confidence, segment_confidence
 from .records import Page
@@ -56,15 +59,50 @@ def _page_reasons(page: Page) -> dict[int, tuple[list[str], float]]:
     return reasons
 
 
-def review_queue(pages: Iterable[tuple[int, Page]], decided: Iterable[SegmentKey] = ()) -> list[ReviewItem]:
+class ReviewQueue(Sequence[ReviewItem]):
+    """The ranked queue, least certain first, kept as arrays: a few dozen bytes a segment, where a
+    Python object per item took over 300 (a 100,000-page results file queues about 280,000).
+    Items are built when asked for."""
+
+    def __init__(self, refs: list[int], page_ids: list[str], page: np.ndarray, index: np.ndarray,
+                 why: np.ndarray, reasons: list[tuple[str, ...]], confidence: np.ndarray) -> None:
+        self._refs, self._ids, self._reasons = refs, page_ids, reasons
+        self._page, self._index, self._why, self._confidence = page, index, why, confidence
+
+    def __len__(self) -> int:
+        return len(self._page)
+
+    @overload
+    def __getitem__(self, k: int) -> ReviewItem: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[ReviewItem]: ...
+
+    def __getitem__(self, k: int | slice) -> ReviewItem | list[ReviewItem]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        page = int(self._page[k])  # numpy raises the IndexError that ends iteration
+        return ReviewItem(self._refs[page], self._ids[page], int(self._index[k]), self._reasons[self._why[k]],
+                          float(self._confidence[k]))
+
+
+def review_queue(pages: Iterable[tuple[int, Page]], decided: Iterable[SegmentKey] = ()) -> ReviewQueue:
     """Segments behind flagged gaps and segments needing review, least certain first, skipping
     those already decided. ``pages``: (reference, page) pairs, e.g. ``enumerate(a_list)``."""
-    done, ranked = set(decided), []
-    for order, (ref, page) in enumerate(pages):
-        for index, (whys, conf) in _page_reasons(page).items():
-            if segment_key(page.id, page.segments[index]) not in done:
-                # Reasons repeat across thousands of items: one string object each.
-                why = tuple(sys.intern(w) for w in whys)
-                ranked.append((conf, order, index, ReviewItem(ref, page.id, index, why, conf)))
-    ranked.sort(key=lambda t: t[:3])
-    return [t[3] for t in ranked]
+    done = set(decided)
+    refs: list[int] = []
+    page_ids: list[str] = []
+    reason_codes: dict[tuple[str, ...], int] = {}
+    page, index, why, confidence = array("l"), array("l"), array("l"), array("d")
+    for order, (ref, tagged) in enumerate(pages):
+        refs.append(ref)
+        page_ids.append(tagged.id)
+        for i, (whys, conf) in _page_reasons(tagged).items():
+            if segment_key(tagged.id, tagged.segments[i]) not in done:
+                page.append(order)
+                index.append(i)
+                why.append(reason_codes.setdefault(tuple(whys), len(reason_codes)))
+                confidence.append(conf)
+    ranked = np.lexsort((index, page, confidence))  # by confidence, then page, then segment
+    return ReviewQueue(refs, page_ids, np.array(page)[ranked], np.array(index)[ranked], np.array(why)[ranked],
+                       list(reason_codes), np.array(confidence)[ranked])

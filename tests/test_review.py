@@ -311,11 +311,10 @@ def test_a_review_correction_changes_the_retrained_model(tmp_path: Path) -> None
     # The reviewer corrects the kind the model was least sure of to its runner-up kind.
     pages = list(load_pages(db))
     queue = review_queue(enumerate(pages))
-    segment = {id(item): pages[item.page_ref].segments[item.index] for item in queue}
-    target = min(queue, key=lambda item: segment[id(item)].scores["kind"][segment[id(item)].kind])
-    target_segment = segment[id(target)]
+    segments = [pages[item.page_ref].segments[item.index] for item in queue]
+    position = min(range(len(segments)), key=lambda i: segments[i].scores["kind"][segments[i].kind])
+    target, target_segment = queue[position], segments[position]
     kind_p = target_segment.scores["kind"]
-    position = queue.index(target)
     corrected = sorted((k for k in kind_p if k != target_segment.kind), key=lambda k: -kind_p[k])[0]
     kind_key = next(key for key, kind in KIND_KEYS.items() if kind == corrected)
     review(db, ["n"] * position + ["k", kind_key, "q"])

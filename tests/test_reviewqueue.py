@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from peelnlp.gapquery import load_pages
 from peelnlp.reviewqueue import review_queue
 from peelnlp.reviewstore import segment_key
@@ -31,4 +33,15 @@ def test_queue_leaves_out_decided_segments_and_keeps_references() -> None:
     assert page.id == first.page_id
     decided = {segment_key(page.id, page.segments[first.index])}
     rest = review_queue(zip(refs, pages), decided)
-    assert rest == full[1:]
+    assert list(rest) == full[1:]
+
+
+def test_queue_is_a_sequence_built_item_by_item() -> None:
+    items = review_queue(enumerate(load_pages(TAGGED)))
+    as_list = list(items)
+    assert len(as_list) == len(items) == 8
+    assert items[-1] == as_list[-1] and items[2:4] == as_list[2:4]
+    assert items.index(as_list[3]) == 3
+    with pytest.raises(IndexError):
+        items[len(items)]
+    assert list(review_queue([])) == []
