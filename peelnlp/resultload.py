@@ -151,7 +151,7 @@ class ResultPages:
         if not line.strip():
             return None
         try:
-            record = json.loads(line.decode("utf-8", errors="replace"))
+            record = json.loads(line.decode("utf-8", errors="replace").lstrip("\ufeff"))  # a BOM from some editors
         except json.JSONDecodeError as exc:
             where = f"{self.path}:{lineno}" if lineno else str(self.path)
             raise ResultsError(f"{where}: not a JSON page record ({exc.msg}); expected a results database or "

@@ -217,7 +217,7 @@ def _sqlite_raw(results: Path, page_ids: set[str]) -> dict[str, str]:
 
 def _jsonl_raw(results: Path, page_ids: set[str]) -> dict[str, str]:
     found = {}
-    with results.open(encoding="utf-8", errors="replace") as fh:
+    with results.open(encoding="utf-8-sig", errors="replace") as fh:
         for line in fh:
             try:
                 record = json.loads(line)

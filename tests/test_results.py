@@ -173,6 +173,13 @@ def test_an_empty_results_file_is_a_results_error(tmp_path: Path) -> None:
         list(load_pages(tmp_path / "r.jsonl"))
 
 
+def test_jsonl_results_may_start_with_a_byte_order_mark(tmp_path: Path) -> None:
+    pages = tagged_pages()
+    path = jsonl_results(tmp_path / "r.jsonl", pages)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert [p.to_dict() for p in load_pages(path)] == [p.to_dict() for p in pages]
+
+
 def test_fetch_from_a_changed_jsonl_file_is_a_results_error(tmp_path: Path) -> None:
     path = jsonl_results(tmp_path / "r.jsonl", tagged_pages())
     with ResultPages(path) as results:
