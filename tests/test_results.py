@@ -180,6 +180,14 @@ def test_jsonl_results_may_start_with_a_byte_order_mark(tmp_path: Path) -> None:
     assert [p.to_dict() for p in load_pages(path)] == [p.to_dict() for p in pages]
 
 
+def test_jsonl_results_written_by_other_tools_may_hold_nan(tmp_path: Path) -> None:
+    record = tagged_pages()[0].to_dict()
+    record["segments"][0]["scores"]["kind"]["action"] = float("nan")
+    (tmp_path / "r.jsonl").write_text(json.dumps(record) + "\n")  # json writes NaN; orjson would refuse it
+    page, = load_pages(tmp_path / "r.jsonl")
+    assert page.segments[0].scores["kind"]["action"] != page.segments[0].scores["kind"]["action"]  # NaN
+
+
 def test_fetch_from_a_changed_jsonl_file_is_a_results_error(tmp_path: Path) -> None:
     path = jsonl_results(tmp_path / "r.jsonl", tagged_pages())
     with ResultPages(path) as results:
