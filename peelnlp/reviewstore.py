@@ -24,6 +24,7 @@ from typing import Any
 
 from .errors import ResultsError
 from .records import Page, Segment
+from .resultload import parse_json
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SIDECAR_SUFFIX = ".review.sqlite"
@@ -220,7 +221,7 @@ def _jsonl_raw(results: Path, page_ids: set[str]) -> dict[str, str]:
     with results.open(encoding="utf-8-sig", errors="replace") as fh:
         for line in fh:
             try:
-                record = json.loads(line)
+                record = parse_json(line)
             except json.JSONDecodeError:
                 continue  # load_pages reports broken lines; here they just carry no text
             if isinstance(record, dict) and str(record.get("id")) in page_ids and isinstance(record.get("raw"), str):
