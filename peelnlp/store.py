@@ -52,6 +52,25 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def content_digest(files: dict[str, str], thresholds: dict[str, Any]) -> str:
+    """Eight hex digits that change with any model file or threshold."""
+    text = json.dumps({"files": files, "thresholds": thresholds}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def _versioned(meta: dict[str, Any], digest: str) -> dict[str, str]:
+    """The model version ending in the digest of the model's content (replacing the digest of the
+    content it was loaded with, when a loaded model is saved again).
+
+    Batch results are kept per model version, and a rerun skips the pages its version has scored:
+    a model retrained on the same day from the same corpus, with other code or thresholds, must not
+    share the last one's version."""
+    base, old = meta["model_version"], meta.get("content_digest")
+    if old and base.endswith(f"-{old}"):
+        base = base[: -len(old) - 1]
+    return {"model_version": f"{base}-{digest}", "content_digest": digest}
+
+
 def save_model(models: Models, meta: dict[str, Any], out_dir: Path) -> Path:
     """Write the folder next to its final place, then swap it in, so a reader never sees half a model."""
     import joblib
@@ -67,6 +86,8 @@ def save_model(models: Models, meta: dict[str, Any], out_dir: Path) -> Path:
             files[path.name] = sha256(path)
         full = {**meta, "format_version": FORMAT_VERSION, "versions": library_versions(), "feature_layout": feature_layout(),
                 "thresholds": models.thresholds, "files": files}
+        if "model_version" in meta:
+            full.update(_versioned(meta, content_digest(files, models.thresholds)))
         (tmp / "meta.json").write_text(json.dumps(full, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         _swap_in(tmp, out_dir)
     except BaseException:

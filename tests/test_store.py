@@ -38,6 +38,18 @@ def test_round_trip_gives_identical_probabilities(tiny_model, tmp_path, seed_tex
     models, meta = load_models(tiny_model.path)
     copy = save_model(models, {k: v for k, v in meta.items() if k not in ("files", "versions")}, tmp_path / "copy")
     assert probabilities(tiny_model.path, seed_text) == probabilities(copy, seed_text)
+    # Saved again, the version keeps its name and carries one digest, of the files as now written.
+    base = meta["model_version"][: -len(meta["content_digest"])]
+    assert read_meta(copy)["model_version"] == base + read_meta(copy)["content_digest"]
+
+
+def test_model_version_changes_with_the_model(tiny_model, tmp_path):
+    models, meta = load_models(tiny_model.path)
+    assert meta["model_version"].endswith("-" + meta["content_digest"])
+    models.thresholds = {**models.thresholds, "strands": {**models.thresholds["strands"], "pursue": 0.9}}
+    changed = save_model(models, {k: v for k, v in meta.items() if k not in ("files", "versions")}, tmp_path / "changed")
+    assert read_meta(changed)["model_version"] != meta["model_version"]
+    assert read_meta(changed)["model_version"].startswith(meta["model_version"][: -len(meta["content_digest"])])
 
 
 def test_training_is_deterministic(tiny_model, tmp_path, seed_text):
