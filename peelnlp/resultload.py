@@ -122,10 +122,15 @@ class ResultPages:
     def _sqlite_fetch(self, ref: int) -> Page:
         with self._reading() as conn:
             if self._schema_v1(conn):
-                (record,), = conn.execute("SELECT record FROM pages WHERE page_key = ?", (ref,)).fetchall()
-                return Page.from_dict(parse_json(record))
-            return next(_rebuild(conn, conn.execute(f"SELECT {_PAGE_COLUMNS} FROM pages WHERE page_key = ?",
-                                                     (ref,)).fetchall()))
+                rows = conn.execute("SELECT record FROM pages WHERE page_key = ?", (ref,)).fetchall()
+                pages = [Page.from_dict(parse_json(record)) for (record,) in rows]
+            else:
+                rows = conn.execute(f"SELECT {_PAGE_COLUMNS} FROM pages WHERE page_key = ?", (ref,)).fetchall()
+                pages = list(_rebuild(conn, rows))
+        if not pages:
+            raise ResultsError(f"{self.path}: page {ref} is no longer in the database; was it scored again "
+                               "while it was read? Run the command again")
+        return pages[0]
 
     @staticmethod
     def _schema_v1(conn: sqlite3.Connection) -> bool:

@@ -188,12 +188,17 @@ def test_jsonl_results_written_by_other_tools_may_hold_nan(tmp_path: Path) -> No
     assert page.segments[0].scores["kind"]["action"] != page.segments[0].scores["kind"]["action"]  # NaN
 
 
-def test_fetch_from_a_changed_jsonl_file_is_a_results_error(tmp_path: Path) -> None:
-    path = jsonl_results(tmp_path / "r.jsonl", tagged_pages())
+@pytest.mark.parametrize("form", RESULT_FORMS)
+def test_fetch_of_a_page_gone_since_the_scan_is_a_results_error(tmp_path: Path, form: str) -> None:
+    path = results_in(form, tmp_path, tagged_pages())
     with ResultPages(path) as results:
         last = [ref for ref, _ in results.scan()][-1]
-        path.write_text("\n")
-        with pytest.raises(ResultsError, match="no page record at byte"):
+        if form == "jsonl":
+            path.write_text("\n")
+        else:
+            with sqlite3.connect(path) as conn:
+                conn.execute("DELETE FROM pages WHERE page_key = ?", (last,))
+        with pytest.raises(ResultsError, match="no page record at byte|no longer in the database"):
             results.fetch(last)
 
 
