@@ -92,10 +92,12 @@ def gaps(
     if summary and fmt is TableFormat.csv:
         raise typer.BadParameter("--summary prints text or json, not csv")
     found = query_gaps(results, GapFilter(force, status, since, until, strand, title, min_confidence), sort)
-    if fmt is TableFormat.csv:
-        typer.echo(gaps_csv(found.gaps), nl=False)
-    else:
-        typer.echo(gaps_json(found, summary) if fmt is TableFormat.json else report_text(found, summary))
+    pieces = (gaps_csv(found.gaps) if fmt is TableFormat.csv else
+              gaps_json(found, summary) if fmt is TableFormat.json else report_text(found, summary))
+    for piece in pieces:
+        typer.echo(piece, nl=False)
+    if fmt is not TableFormat.csv:
+        typer.echo()
 
 
 @app.command()

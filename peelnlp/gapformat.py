@@ -1,4 +1,5 @@
-"""Flagged gaps as text, CSV or JSON: the output of ``peelnlp gaps``. Strings only; nothing is printed."""
+"""Flagged gaps as text, CSV or JSON: the output of ``peelnlp gaps``, in pieces written as they come
+(a large results file has tens of thousands of gaps). Strings only; nothing is printed."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ import csv
 import io
 import json
 import textwrap
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
 
 from .gapquery import GAP_STATUSES, UNKNOWN_FORCE, Gap, GapReport, Summary
 from .records import STATUSES, STRANDS
@@ -16,22 +16,39 @@ CSV_FIELDS = ("page_id", "title", "force", "n", "recommendation", "status", "rea
               "last_comment_date", "confidence", "strands")
 
 
-def gaps_csv(gaps: Iterable[Gap]) -> str:
-    """CSV with a header row; several evidence texts or strands are joined with " | "."""
+def gaps_csv(gaps: Iterable[Gap]) -> Iterator[str]:
+    """CSV with a header row, a row at a time; several evidence texts or strands are joined with " | "."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
+    yield _taken(buf)
     for g in gaps:
         d = g.to_dict()
         d.update(evidence=" | ".join(g.evidence), strands=" | ".join(g.strands))
         writer.writerow([d[k] if d[k] is not None else "" for k in CSV_FIELDS])
-    return buf.getvalue()
+        yield _taken(buf)
 
 
-def gaps_json(report: GapReport, summary_only: bool = False) -> str:
-    """A JSON array of gap objects, or the summary object alone."""
-    data: Any = report.summary.to_dict() if summary_only else [g.to_dict() for g in report.gaps]
-    return json.dumps(data, ensure_ascii=False, indent=1)
+def _taken(buf: io.StringIO) -> str:
+    text = buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
+    return text
+
+
+def gaps_json(report: GapReport, summary_only: bool = False) -> Iterator[str]:
+    """A JSON array of gap objects, a gap at a time (as ``json.dumps(…, indent=1)`` writes the
+    whole array), or the summary object alone."""
+    if summary_only:
+        yield json.dumps(report.summary.to_dict(), ensure_ascii=False, indent=1)
+        return
+    if not report.gaps:
+        yield "[]"
+        return
+    for i, g in enumerate(report.gaps):
+        item = json.dumps(g.to_dict(), ensure_ascii=False, indent=1).replace("\n", "\n ")
+        yield ("[\n " if i == 0 else ",\n ") + item
+    yield "\n]"
 
 
 def _clip(text: str, width: int) -> str:
@@ -67,10 +84,11 @@ def summary_text(s: Summary) -> str:
     return "\n".join(lines)
 
 
-def report_text(report: GapReport, summary_only: bool = False) -> str:
-    """The text output of ``peelnlp gaps``: each gap, then the summary."""
-    parts = [] if summary_only else [gap_text(g) for g in report.gaps]
-    if not summary_only and not report.gaps:
-        parts.append("no flagged recommendations match")
-    parts.append(summary_text(report.summary))
-    return "\n\n".join(parts)
+def report_text(report: GapReport, summary_only: bool = False) -> Iterator[str]:
+    """The text output of ``peelnlp gaps``, a gap at a time: each gap, then the summary."""
+    if not summary_only:
+        for g in report.gaps:
+            yield gap_text(g) + "\n\n"
+        if not report.gaps:
+            yield "no flagged recommendations match\n\n"
+    yield summary_text(report.summary)
