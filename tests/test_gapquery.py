@@ -138,6 +138,20 @@ def test_collect_takes_any_page_iterable() -> None:
 # --- the command ---------------------------------------------------------------------------
 
 
+def test_formats_come_a_gap_at_a_time() -> None:
+    from peelnlp.gapformat import gaps_csv, gaps_json, report_text
+
+    found = query_gaps(TAGGED)
+    n = len(found.gaps)
+    assert n > 2
+    assert len(list(report_text(found))) == n + 1  # each gap, then the summary
+    assert len(list(gaps_csv(found.gaps))) == n + 1  # the header, then each gap
+    pieces = list(gaps_json(found))
+    assert len(pieces) == n + 1
+    assert "".join(pieces) == json.dumps([g.to_dict() for g in found.gaps], ensure_ascii=False, indent=1)
+    assert "".join(gaps_json(collect([]))) == "[]"
+
+
 def test_cli_text_lists_gaps_then_summary() -> None:
     result = runner.invoke(app, ["gaps", str(TAGGED), "--status", "concern"])
     assert result.exit_code == 0, result.output
