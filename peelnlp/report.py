@@ -101,7 +101,8 @@ def _parts(survey: _Survey, pages: Callable[[], Iterable[Page]], source: str,
            f"generated {e(generated)} by peelnlp {e(__version__)}</p></header>\n<nav class=\"toc\" "
            'aria-label="Sections"><a href="#summary">Summary</a><a href="#coverage">4P coverage</a>'
            '<a href="#gaps">Flagged gaps</a><a href="#pages">Pages</a></nav>\n<main>\n')
-    yield from (_summary(summary), _coverage(summary), _gap_table(survey.report.gaps))
+    yield from (_summary(summary), _coverage(summary))
+    yield from _gap_table(survey.report.gaps)
     yield from _pages(pages(), is_open=summary.pages <= OPEN_PAGES_UP_TO)
     yield ("</main>\n<footer>Statuses follow the annotation guide: a recommendation is evidenced when an action "
            "or verified segment addresses it and no concern follows.</footer>\n"
@@ -195,18 +196,19 @@ def _gap_row(order: int, g: Gap) -> str:
             f'<td class="num">{g.confidence:.2f}</td></tr>')
 
 
-def _gap_table(gaps: list[Gap]) -> str:
+def _gap_table(gaps: list[Gap]) -> Iterator[str]:
+    """The table of gaps, a row at a time: a large results file has tens of thousands."""
     cols = [("Page", "page", ""), ("Force", "force", ""), ("Rec", "n", "num"), ("Recommendation", "", ""),
             ("Status", "rank", "num"), ("Why", "", ""), ("Last comment", "date", ""), ("Confidence", "confidence", "num")]
     heads = "".join(
         f'<th scope="col" data-key="{k}" data-type="{t}" aria-sort="none"><button type="button">{c}</button></th>'
         if k else f'<th scope="col">{c}</th>' for c, k, t in cols)
-    rows = "".join(_gap_row(i, g) for i, g in enumerate(gaps))
-    return (f'<section id="gaps" aria-labelledby="h-gaps"><h2 id="h-gaps">Flagged gaps</h2>{_filters(gaps)}'
-            f'<table id="gap-table"><caption>Recommendations with no evidenced activity (status other than evidenced). '
-            f"Select a column heading to sort; the page number opens the page below.</caption><thead><tr>{heads}"
-            f'</tr></thead><tbody>{rows}</tbody></table><p id="no-rows" class="empty" hidden>No gaps match these '
-            f"filters.</p></section>\n")
+    yield (f'<section id="gaps" aria-labelledby="h-gaps"><h2 id="h-gaps">Flagged gaps</h2>{_filters(gaps)}'
+           f'<table id="gap-table"><caption>Recommendations with no evidenced activity (status other than evidenced). '
+           f"Select a column heading to sort; the page number opens the page below.</caption><thead><tr>{heads}"
+           f"</tr></thead><tbody>")
+    yield from (_gap_row(i, g) for i, g in enumerate(gaps))
+    yield ('</tbody></table><p id="no-rows" class="empty" hidden>No gaps match these filters.</p></section>\n')
 
 
 def _pages(pages: Iterable[Page], is_open: bool) -> Iterator[str]:
