@@ -16,11 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, ResultsError
 from .gaps import page_status
 from .records import EVIDENCE_KINDS, KINDS, STATUSES, STRANDS, Page, RecStatus, Segment
+
+if TYPE_CHECKING:
+    from .resultload import ResultPages
 
 SORT_KEYS = ("page", "force", "status", "date", "confidence")
 GAP_STATUSES = tuple(s for s in STATUSES if s != "evidenced")
@@ -30,14 +33,27 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def load_pages(path: Path, page_ids: Collection[str] | None = None) -> Iterator[Page]:
     """Tagged pages from a results database or a JSON Lines file (only those ``page_ids`` names, when given)."""
-    from .resultload import load_pages as load_results
+    from .resultload import ResultPages
 
-    with tagged_records(path):
-        yield from map(with_status, load_results(Path(path), page_ids=page_ids))
+    with ResultPages(path) as results:
+        yield from (page for _, page in scan_tagged(results, page_ids))
+
+
+def scan_tagged(results: ResultPages, page_ids: Collection[str] | None = None) -> Iterator[tuple[int, Page]]:
+    """``results.scan()`` for tagged pages: each with its reference, statuses computed where missing."""
+    with _tagged_records(results.path):
+        for ref, page in results.scan(page_ids):
+            yield ref, _with_status(page)
+
+
+def fetch_tagged(results: ResultPages, ref: int) -> Page:
+    """``results.fetch(ref)`` for a tagged page, as ``scan_tagged`` gives it."""
+    with _tagged_records(results.path):
+        return _with_status(results.fetch(ref))
 
 
 @contextmanager
-def tagged_records(path: Path) -> Iterator[None]:
+def _tagged_records(path: Path) -> Iterator[None]:
     """Turns a record that is not a tagged page (a missing field, a wrong type) into a ResultsError."""
     try:
         yield
@@ -46,7 +62,7 @@ def tagged_records(path: Path) -> Iterator[None]:
                            "expected the output of `peelnlp score` or `peelnlp tag --format json`") from None
 
 
-def with_status(page: Page) -> Page:
+def _with_status(page: Page) -> Page:
     """Records that carry labels but no statuses get them computed by the guide's rule."""
     import dataclasses
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
-from .gapquery import tagged_records, with_status
+from .gapquery import fetch_tagged, scan_tagged
 from .records import Page, Segment
 from .reviewqueue import ReviewItem, review_queue
 from .reviewstore import DecisionStore, Labels, effective_decisions
@@ -248,18 +248,14 @@ def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = 
 
     results = Path(results)
     with ResultPages(results) as pages:
-        def fetch(ref: int) -> Page:
-            with tagged_records(results):
-                return with_status(pages.fetch(ref))
-
-        with tagged_records(results):  # rank first: a bad file fails here and leaves no decision store behind
-            items = review_queue(((ref, with_status(page)) for ref, page in pages.scan()), effective_decisions(results))
+        # Rank first: a bad file fails here and leaves no decision store behind.
+        items = review_queue(scan_tagged(pages), effective_decisions(results))
         if not items:
             write("nothing to review: no flagged gap or unsure segment is left undecided\n")
             return ReviewOutcome()
         store = DecisionStore(results)
         try:
             write(f"{len(items)} segment(s) to review, least certain first; decisions are saved to {store.path}\n")
-            return ReviewLoop(items, fetch, store, read_key, write, color).run()
+            return ReviewLoop(items, partial(fetch_tagged, pages), store, read_key, write, color).run()
         finally:
             store.close()
