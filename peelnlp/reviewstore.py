@@ -25,8 +25,8 @@ from typing import Any
 from .errors import ResultsError
 from .records import Page, Segment
 from .resultload import parse_json
+from .results import SQLITE_MAGIC
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 SIDECAR_SUFFIX = ".review.sqlite"
 
 _TABLE = """
