@@ -140,15 +140,15 @@ class CueMatcher:
                 found |= _match(table, docs, columns)
             out[name] = found
         if "not_only" in out:
-            _additive(out, docs)
+            _additive(out, docs, tokens.n_docs)
         return out
 
 
-def _additive(hits: dict[str, np.ndarray], docs: np.ndarray) -> None:
+def _additive(hits: dict[str, np.ndarray], docs: np.ndarray, n_docs: int) -> None:
     """"Not only X, but Y" adds Y to X: its "not" denies nothing and its "but" opens no contrast."""
     hits["negative"] &= ~hits["not_only"]
     position = np.arange(len(docs))
-    first = np.full(int(docs.max()) + 1 if len(docs) else 0, len(docs), dtype=np.int64)
+    first = np.full(n_docs, len(docs), dtype=np.int64)
     np.minimum.at(first, docs[hits["not_only"]], position[hits["not_only"]])
     additive_but = hits["but"] & (position > first[docs])
     for name in ("contrast", "coordinating"):
