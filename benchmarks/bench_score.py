@@ -140,8 +140,8 @@ def run_floor(source: Path) -> tuple[float, float, tuple[float, float], int]:
     for _ in nlp.pipe(comments, batch_size=256):
         pass
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    info = psutil.Process().memory_full_info()
-    memory = (info.rss / 2**20, getattr(info, "pss", info.rss) / 2**20)
+    me = psutil.Process()
+    memory = (me.memory_info().rss / 2**20, _pss(me) / 2**20)
     return seconds, cpu, memory, sum(len(c.split()) for c in comments)
 
 
