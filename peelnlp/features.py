@@ -45,7 +45,10 @@ class SegmentContext:
     linked_recs: str = ""  # the texts of the recommendations the segment addresses (strands only)
 
 
-CUE_NAMES = [*PRESENCE, "ends_colon", "after_colon", "in_finding_block", "in_list_block", "first_in_comment", "length",
+# No cue says where a segment sits in its comment: corpus pages open with lead-ins and context,
+# real paragraphs open with their substance, so a "first in comment" cue taught the models that
+# first sentences are administrative and serve no strand (it added nothing under cross-validation).
+CUE_NAMES = [*PRESENCE, "ends_colon", "after_colon", "in_finding_block", "in_list_block", "length",
              "starts_lower", "next_is_future", "soc_terms", "multi_rec_page",
              "inspectorate_comment", "evaluative_comment", "soc_page", "inspection_title", "own_page_title",
              "final_clause_negative", "final_clause_positive", "final_clause_future", "mixed_polarity", "starts_with_year"]
@@ -57,7 +60,6 @@ _CONTEXT_CUES = {
     "after_colon": lambda c: c.prev_text.rstrip().endswith(":"),
     "in_finding_block": lambda c: _finding_block(c.lead_in),
     "in_list_block": lambda c: bool(c.lead_in),
-    "first_in_comment": lambda c: c.position == 0,
     "starts_lower": lambda c: c.text[:1].islower(),
     "multi_rec_page": lambda c: c.n_recs > 1,
     "starts_with_year": lambda c: bool(_YEAR_START.match(c.text)),
@@ -141,7 +143,18 @@ class SegmentFeaturizer:
         say "the force has …" with different intent; the copy lets the kind model weigh the same
         words apart in the two."""
         tracked = np.asarray([c.tracked for c in contexts], dtype=np.float32)
+        X = X @ sparse.diags(self._kind_mask(X.shape[1]))
         return sparse.hstack([X, sparse.diags(tracked) @ X], format="csr")
+
+    def _kind_mask(self, n_columns: int) -> np.ndarray:
+        """1 for every shared column the kind model reads, 0 for the page's SOC share.
+
+        Whether a page is about serious and organised crime says which strands its segments serve,
+        not what kind of statement they are: in the corpus, SOC pages carry more lead-ins and
+        context (`other`), which is how pages were written, not how the inspectorate writes."""
+        mask = np.ones(n_columns, dtype=np.float32)
+        mask[self.words_.n_features + CUE_NAMES.index("soc_page")] = 0
+        return mask
 
     def strand_matrix(self, X: sparse.csr_matrix, linked_recs: Sequence[str]) -> sparse.csr_matrix:
         """The shared features plus the words of the recommendations each segment addresses.

@@ -37,7 +37,7 @@ def test_cue_columns_follow_the_segment_context():
     texts = [c.text for c in ctxs]
     assert texts[0].endswith("following action:") and texts[-1] == "A new board will meet in June."
     cues = cues_by_name(ctxs)
-    assert cues[0]["ends_colon"] == 1 and cues[0]["first_in_comment"] == 1
+    assert cues[0]["ends_colon"] == 1 and "first_in_comment" not in cues[0]
     assert cues[1]["after_colon"] == 1 and cues[1]["in_list_block"] == 1 and cues[1]["perfect"] == 0
     year = texts.index("2019 – Funded two financial investigators.")
     assert cues[year]["starts_with_year"] == 1 and cues[year]["past_verb"] == 1
@@ -51,7 +51,11 @@ def test_kind_matrix_copies_the_features_on_tracked_pages_only():
     X = featurizer.transform(ctxs)
     Xk = featurizer.kind_matrix(X, ctxs)
     assert Xk.shape == (X.shape[0], 2 * X.shape[1]) and all(c.tracked for c in ctxs)
-    np.testing.assert_array_equal(Xk[:, X.shape[1]:].toarray(), X.toarray())
+    np.testing.assert_array_equal(Xk[:, X.shape[1]:].toarray(), Xk[:, :X.shape[1]].toarray())
+    soc = featurizer.words_.n_features + CUE_NAMES.index("soc_page")
+    assert X[:, soc].min() > 0 and Xk[:, soc].nnz == 0 and Xk[:, X.shape[1] + soc].nnz == 0  # strands only
+    others = np.delete(np.arange(X.shape[1]), soc)
+    np.testing.assert_array_equal(Xk[:, others].toarray(), X[:, others].toarray())
     untracked = [c.__class__(**{**c.__dict__, "tracked": False}) for c in ctxs]
     assert featurizer.kind_matrix(X, untracked)[:, X.shape[1]:].nnz == 0
     assert len(featurizer.kind_feature_names()) == Xk.shape[1]
