@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from functools import lru_cache
 
 ABBREVIATIONS = frozenset(
     "supt det ch insp sgt con pc dc ds di dci dcs acc dcc mr mrs ms dr st no nos inc incl approx "
@@ -18,9 +19,12 @@ ABBREVIATIONS = frozenset(
 )
 BULLETS = "•◦▪●○■·"
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+# A bullet mark, a list marker opening a line, or a dash after a colon or semicolon. The line break,
+# colon or semicolon before a marker is matched, not looked behind at: a pattern that opens with a
+# look-behind tries it at every character. The cut is after that character (``_bullet_start``).
 _BULLET = re.compile(
-    rf"[{BULLETS}]|(?<=\n)[ \t]*(?:[-*–]|\(?[a-z0-9]{{1,2}}\)|\d{{1,2}}\.)[ \t]+"
-    r"|(?<=[:;])[ \t]*[-–](?=[A-Za-z])"
+    rf"[{BULLETS}]|\n[ \t]*(?:[-*–]|\(?[a-z0-9]{{1,2}}\)|\d{{1,2}}\.)[ \t]+"
+    r"|[:;][ \t]*[-–](?=[A-Za-z])"
 )
 _SENTENCE = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z])")
 _COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))")
@@ -29,10 +33,12 @@ _AND_BULLET = re.compile(r"[ \t]*(?:and|or)?[ \t]*(?=[" + BULLETS + "])")
 _LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|\(?[a-z0-9]{{1,2}}\)\s|\d{{1,2}}\.\s)+")
 _BRACKET_OR_BREAK = re.compile(r"[()\[\]\n]")
 _WORD_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z][A-Za-z.]*)$")
+_DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # "e.g", "u.k"
+_ALNUM = re.compile(r"[^\W_]")  # str.isalnum, as a search
 # Paragraphs joined with no stop or space when a page was copied: "…officers in the forceDuring
 # our review …". Only words that open sentences and do not end brand names ("LinkedIn") count.
-_RUN_ON = re.compile(r"(?<=[a-z]{3})(?=(?:During|The|This|These|There|We|Our|Since|Following|However|Further|"
-                     r"Additionally|Overall)\b)")
+_RUN_ON = re.compile(r"(?:During|The|This|These|There|We|Our|Since|Following|However|Further|Additionally|Overall)\b")
+_THREE_LOWER = re.compile(r"[a-z]{3}")
 
 
 def segment_spans(text: str) -> list[tuple[int, int]]:
@@ -42,7 +48,7 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
     sentence_cuts = [m.end() for m in _SENTENCE.finditer(text)
                      if not depth[m.start()] and not _after_abbreviation(text, m.start())]
     colon_cuts = [m.end() for m in _COLON.finditer(text) if not depth[m.start()] and not _is_time(text, m.start())]
-    cuts.update(sentence_cuts, colon_cuts, (m.start() for m in _RUN_ON.finditer(text) if not depth[m.start()]))
+    cuts.update(sentence_cuts, colon_cuts, _run_on_cuts(text, depth))
     cuts.update(_semicolon_cuts(text, depth, sorted(cuts), colon_cuts))
     return _spans(text, sorted(cuts))
 
@@ -71,18 +77,34 @@ def _paragraph_cuts(text: str) -> list[int]:
 
 
 def _bullet_cuts(text: str) -> list[int]:
-    return [m.start() for m in _BULLET.finditer(text)]
+    return [_bullet_start(text, m.start()) for m in _BULLET.finditer(text)]
+
+
+def _bullet_start(text: str, start: int) -> int:
+    return start + (text[start] in "\n:;")
+
+
+def _run_on_cuts(text: str, depth: _Depths) -> list[int]:
+    # The opening word is searched first: a pattern that starts with the look-behind would try it
+    # at every character of every comment.
+    return [m.start() for m in _RUN_ON.finditer(text)
+            if _THREE_LOWER.fullmatch(text, m.start() - 3, m.start()) and not depth[m.start()]]
 
 
 def _after_abbreviation(text: str, dot: int) -> bool:
     m = _WORD_BEFORE.search(text, max(0, dot - 20), dot)
     if not m:
         return False
-    word = m.group(1)
+    return _is_abbreviation(m.group(1))
+
+
+@lru_cache(maxsize=4096)
+def _is_abbreviation(word: str) -> bool:
     if len(word) == 1 and word.isupper():
         return True  # an initial: "J. Smith"
-    last = word.lower().rstrip(".").rsplit(".", 1)[-1]
-    return word.lower() in ABBREVIATIONS or last in ABBREVIATIONS or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word.lower()))
+    lower = word.lower()
+    last = lower.rstrip(".").rsplit(".", 1)[-1]
+    return lower in ABBREVIATIONS or last in ABBREVIATIONS or bool(_DOTTED.fullmatch(lower))
 
 
 def _is_time(text: str, colon: int) -> bool:
@@ -91,6 +113,8 @@ def _is_time(text: str, colon: int) -> bool:
 
 def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list[int]) -> list[int]:
     """A semicolon cuts inside a list: after a colon in the same sentence, or in a paragraph with bullets."""
+    if ";" not in text:
+        return []
     out = []
     paragraphs = [0, *_paragraph_cuts(text), len(text)]
     bullet_paras = {i for i, (a, b) in enumerate(zip(paragraphs, paragraphs[1:]))
@@ -128,6 +152,6 @@ def _spans(text: str, cuts: list[int]) -> list[tuple[int, int]]:
         lead = _LEADING_MARK.match(chunk)
         start = a + (lead.end() if lead else 0)
         end = a + len(chunk.rstrip())
-        if end > start and any(ch.isalnum() for ch in text[start:end]):
+        if end > start and _ALNUM.search(text, start, end):
             spans.append((start, end))
     return spans
