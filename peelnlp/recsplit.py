@@ -28,7 +28,10 @@ _BULLET = re.compile(
 _ANAPHOR = re.compile(r"^(?:this|these|it|they|the (?:plan|work|review|framework|strategy))\b", re.I)
 _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)(?=[A-Z\"“(]|$)")
 _LEADING_AND = re.compile(r"^(?:and|or)\b\s*|^and(?=(?:make|ensure|take|put|develop|review|improve|design|establish|identify|assign|begin|engage|provide|consider|introduce|use|set)\b)", re.I)
-_TRAILING = re.compile(r"(?:[\s;,.]|\band\b|\bor\b)+$", re.I)
+# A list marker at the start of a line or after a colon or semicolon (matched there, so that the
+# pattern does not try a look-behind at every character).
+_ITEM_MARK = re.compile(r"(?m)(^|[:;])[ \t]*(?:[-*–]|\d{1,2}[.)]|\([a-z0-9]{1,2}\))[ \t]+")
+_BULLETS_TO_SPACE = str.maketrans(_BULLET_CHARS, " " * len(_BULLET_CHARS))
 
 
 @dataclass
@@ -40,11 +43,31 @@ class _State:
 
 def clean_rec(text: str) -> str:
     """A recommendation's text as compared: no bullet marks, no trailing ``;``/``and``/``.``, single spaces."""
-    text = re.sub(rf"[{_BULLET_CHARS}]", " ", text)
-    text = re.sub(r"(?m)(?:^|(?<=[:;]))[ \t]*(?:[-*–]|\d{1,2}[.)]|\([a-z0-9]{1,2}\))[ \t]+", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
+    text = _ITEM_MARK.sub(r"\1 ", text.translate(_BULLETS_TO_SPACE))
+    text = " ".join(text.split())
     text = _LEADING_AND.sub("", text).strip()
-    return _TRAILING.sub("", text).strip()
+    return _strip_trailing(text)
+
+
+def _strip_trailing(text: str) -> str:
+    """``text`` without its trailing run of white space, ``;``, ``,``, ``.`` and the words "and" and "or".
+
+    A loop from the end: the same as one ``(?:[\\s;,.]|\\band\\b|\\bor\\b)+$`` pattern, which
+    would try its run at every space of the text."""
+    while True:
+        text = text.rstrip().rstrip(";,.")
+        for word in ("and", "or"):
+            cut = len(text) - len(word)
+            if text[cut:].lower() == word and (cut == 0 or not _is_word_char(text[cut - 1])):
+                text = text[:cut]
+                break
+        else:
+            if not text or not (text[-1].isspace() or text[-1] in ";,."):
+                return text
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def split_recommendations(head: str, expect_comments: bool = False) -> tuple[list[str], list[str]]:

@@ -19,6 +19,27 @@ def test_seed_recommendations_match_gold(seed_text, seed_gold):
     assert [clean_rec(r.text) for r in page.recommendations] == [clean_rec(r.text) for r in seed_gold.recommendations]
 
 
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("• review its crime management unit;  and", "review its crime management unit"),
+    ("(a) train officers, or", "train officers"),
+    ("improve the data: - monitor it.\n2. publish it ;", "improve the data: monitor it. publish it"),
+    ("work with the brand", "work with the brand"),  # "and" only as a word
+    ("and develop a plan AND", "develop a plan"),
+    ("ensure that . ; , or and", "ensure that"),
+    ("", ""),
+])
+def test_clean_rec_drops_marks_and_trailing_joiners(raw, clean):
+    assert clean_rec(raw) == clean
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "A", "n", "d", "o", "r", " ", "\n", ";", ",", ".", "-", "•", "1", ")", ":", "_"]),
+               max_size=40))
+def test_clean_rec_ends_cleanly(raw):
+    clean = clean_rec(raw)
+    assert clean == clean.strip() and not clean.endswith((";", ",", "."))
+    assert not re.search(r"\b(?:and|or)$", clean, re.I)
+
+
 def test_seed_timeline_matches_gold(seed_text, seed_gold):
     page = parse_page(seed_text)
     got = [(e.date, e.status, norm(e.comment)) for e in page.timeline]
