@@ -143,18 +143,19 @@ class SegmentFeaturizer:
         say "the force has …" with different intent; the copy lets the kind model weigh the same
         words apart in the two."""
         tracked = np.asarray([c.tracked for c in contexts], dtype=np.float32)
-        X = X @ sparse.diags(self._kind_mask(X.shape[1]))
+        X = self._without_soc_share(X)
         return sparse.hstack([X, sparse.diags(tracked) @ X], format="csr")
 
-    def _kind_mask(self, n_columns: int) -> np.ndarray:
-        """1 for every shared column the kind model reads, 0 for the page's SOC share.
+    def _without_soc_share(self, X: sparse.csr_matrix) -> sparse.csr_matrix:
+        """``X`` with the page's SOC share blanked, for the kind model.
 
         Whether a page is about serious and organised crime says which strands its segments serve,
         not what kind of statement they are: in the corpus, SOC pages carry more lead-ins and
         context (`other`), which is how pages were written, not how the inspectorate writes."""
-        mask = np.ones(n_columns, dtype=np.float32)
-        mask[self.words_.n_features + CUE_NAMES.index("soc_page")] = 0
-        return mask
+        X = X.copy()
+        X.data[X.indices == self.words_.n_features + CUE_NAMES.index("soc_page")] = 0
+        X.eliminate_zeros()
+        return X
 
     def strand_matrix(self, X: sparse.csr_matrix, linked_recs: Sequence[str]) -> sparse.csr_matrix:
         """The shared features plus the words of the recommendations each segment addresses.
