@@ -45,11 +45,14 @@ class SegmentContext:
     linked_recs: str = ""  # the texts of the recommendations the segment addresses (strands only)
 
 
-# No cue says where a segment sits in its comment: corpus pages open with lead-ins and context,
-# real paragraphs open with their substance, so a "first in comment" cue taught the models that
-# first sentences are administrative and serve no strand (it added nothing under cross-validation).
+# No cue describes the page's layout: where a segment sits in its comment, or how many
+# recommendations the page has. Corpus pages open with lead-ins and context where real paragraphs
+# open with their substance, and its pages with several SOC recommendations are follow-up pages
+# about structures and training; such cues taught the models how the corpus was written (first
+# sentences administrative, anything on those pages `prepare`) and added nothing under
+# cross-validation, by page or by whole corpus file.
 CUE_NAMES = [*PRESENCE, "ends_colon", "after_colon", "in_finding_block", "in_list_block", "length",
-             "starts_lower", "next_is_future", "soc_terms", "multi_rec_page",
+             "starts_lower", "next_is_future", "soc_terms",
              "inspectorate_comment", "evaluative_comment", "soc_page", "inspection_title", "own_page_title",
              "final_clause_negative", "final_clause_positive", "final_clause_future", "mixed_polarity", "starts_with_year"]
 
@@ -61,7 +64,6 @@ _CONTEXT_CUES = {
     "in_finding_block": lambda c: _finding_block(c.lead_in),
     "in_list_block": lambda c: bool(c.lead_in),
     "starts_lower": lambda c: c.text[:1].islower(),
-    "multi_rec_page": lambda c: c.n_recs > 1,
     "starts_with_year": lambda c: bool(_YEAR_START.match(c.text)),
 }
 
