@@ -65,3 +65,21 @@ def test_explicit_reference_decides_the_pair(tagger, pages):
     probs = linker.proba(linker.page_batch(["This addresses recommendation 2 in full."], [""], [frozenset()],
                                            ["action"], texts))
     assert probs[0].argmax() == 1
+
+
+
+def test_latent_space_does_not_depend_on_the_seed():
+    """The word space's projection is an exact SVD: the same texts give the same latent space
+    whatever the seed, so a retrain does not move the links by chance."""
+    from peelnlp.linker import RecLinker
+
+    words = ("lead responsible officer trained group mapped scored profile partner council plan measure "
+             "activity diversion young people risk fraud advice resident tasking meeting monthly").split()
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(words, size=8)) for _ in range(60)]
+    projectors = []
+    for seed in (0, 1, 7):
+        components = RecLinker(n_components=5, random_state=seed).fit_space(texts[:30], texts[30:]).components_
+        projectors.append(components.T @ components)  # the subspace itself, whatever basis spans it
+    for other in projectors[1:]:
+        np.testing.assert_allclose(other, projectors[0], atol=1e-4)
