@@ -81,9 +81,11 @@ class RecLinker(BaseEstimator):
         k = max(2, min(self.n_components, space.shape[1] - 1, space.shape[0] - 1))
         # An exact SVD: the randomized one gives each seed its own latent space, and with it moved
         # the links on real pages whose recommendations share most of their words (dev link F1
-        # 0.63, 0.56 and 0.50 for seeds 0, 1 and 2). Only the projection is kept: loading a model
-        # then needs no sklearn.decomposition import.
-        svd = TruncatedSVD(n_components=k, algorithm="arpack", random_state=self.random_state)
+        # 0.63, 0.56 and 0.50 for seeds 0, 1 and 2). ARPACK needs fewer components than either
+        # dimension, which only a corpus of a handful of texts lacks. Only the projection is kept:
+        # loading a model then needs no sklearn.decomposition import.
+        algorithm = "arpack" if k < min(space.shape) else "randomized"
+        svd = TruncatedSVD(n_components=k, algorithm=algorithm, random_state=self.random_state)
         self.components_ = svd.fit(space).components_
         self.components_ = self.components_.astype(np.float32)
         return self

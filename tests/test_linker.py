@@ -83,3 +83,13 @@ def test_latent_space_does_not_depend_on_the_seed():
         projectors.append(components.T @ components)  # the subspace itself, whatever basis spans it
     for other in projectors[1:]:
         np.testing.assert_allclose(other, projectors[0], atol=1e-4)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")  # one text: no variance to explain
+@pytest.mark.parametrize(("pairs", "texts"), [(["lro trained"], ["groups mapped"]), (["lro trained officers"], [])])
+def test_latent_space_of_a_handful_of_texts(pairs, texts):
+    """Too few texts for an exact SVD: the space is still learnt (the randomized way)."""
+    from peelnlp.linker import RecLinker
+
+    linker = RecLinker().fit_space(pairs, texts)
+    assert linker.components_.shape[1] == linker.space_.n_features
