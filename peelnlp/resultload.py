@@ -19,9 +19,9 @@ import orjson
 
 from .errors import ResultsError
 from .records import Entry, Page, Recommendation, RecStatus, Segment
-from .results import SQLITE_MAGIC
+from .results import QUERY_PARAMETERS, is_sqlite
 
-_CHUNK = 500  # pages per round of child-table queries; under SQLite's limit on query parameters
+_CHUNK = QUERY_PARAMETERS  # pages per round of child-table queries
 
 _PAGE_COLUMNS = "page_key, page_id, title, force, model, warnings"
 _CHILDREN = {
@@ -57,12 +57,10 @@ class ResultPages:
         self.path, self.model = Path(path), model
         if not self.path.is_file():
             raise ResultsError(f"{self.path}: no such results file; run `peelnlp score … --out {self.path}` first")
-        with self.path.open("rb") as fh:
-            head = fh.read(16)
-        if not head:
+        if not self.path.stat().st_size:
             raise ResultsError(f"{self.path}: the results file is empty; expected a database or JSON Lines "
                                "written by `peelnlp score` (or `peelnlp tag --format json`)")
-        self.is_sqlite = head == SQLITE_MAGIC
+        self.is_sqlite = is_sqlite(self.path)
         self._conn: sqlite3.Connection | None = None
         self._file: BinaryIO | None = None
 

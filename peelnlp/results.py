@@ -30,7 +30,7 @@ the database stays consistent (WAL journal). The JSON Lines and CSV outputs are 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +43,19 @@ from .resultrows import dumps, insert_batch, page_rows
 
 SCHEMA_VERSION = 2
 SQLITE_MAGIC = b"SQLite format 3\x00"
+QUERY_PARAMETERS = 500  # values per IN (…) query, under SQLite's limit on query parameters
+
+
+def is_sqlite(path: Path) -> bool:
+    """Whether the file starts with SQLite's signature (an empty file does not)."""
+    with Path(path).open("rb") as fh:
+        return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+
+
+def in_chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """``values`` in pieces small enough for one ``IN (…)`` query each."""
+    for i in range(0, len(values), QUERY_PARAMETERS):
+        yield values[i:i + QUERY_PARAMETERS]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -157,10 +170,8 @@ def connect(path: Path) -> sqlite3.Connection:
 def _check_sqlite_file(path: Path) -> None:
     if path.is_dir():
         raise ResultsError(f"{path}: is a directory; expected a results file path such as results.sqlite")
-    if path.exists() and path.stat().st_size:
-        with path.open("rb") as fh:
-            if fh.read(16) != SQLITE_MAGIC:
-                raise ResultsError(f"{path}: exists and is not a SQLite database; pass a new --out path or --to jsonl|csv")
+    if path.exists() and path.stat().st_size and not is_sqlite(path):
+        raise ResultsError(f"{path}: exists and is not a SQLite database; pass a new --out path or --to jsonl|csv")
 
 
 def _create_schema(conn: sqlite3.Connection, path: Path, version: int) -> None:
@@ -215,8 +226,7 @@ class SQLiteSink:
     def already_scored(self, keys: Sequence[str]) -> set[str]:
         """Keys of pages this model already scored without error (failed pages are tried again)."""
         found: set[str] = set()
-        for i in range(0, len(keys), 500):  # stay under SQLite's limit on query parameters
-            part = keys[i : i + 500]
+        for part in in_chunks(keys):
             rows = self.conn.execute(
                 "SELECT content_hash FROM pages WHERE model = ? AND error IS NULL "
                 f"AND content_hash IN ({','.join('?' * len(part))})", (self.model, *part),

@@ -25,7 +25,7 @@ from typing import Any
 from .errors import ResultsError
 from .records import Page, Segment
 from .resultload import parse_json
-from .results import SQLITE_MAGIC
+from .results import in_chunks, is_sqlite
 
 SIDECAR_SUFFIX = ".review.sqlite"
 
@@ -65,11 +65,6 @@ SegmentKey = tuple[str, int, int, int, str]
 def segment_key(page_id: str, seg: Segment) -> SegmentKey:
     """Which segment a decision is about: stable across re-reads of the same page."""
     return (page_id, seg.entry, seg.start, seg.end, seg.text)
-
-
-def is_sqlite(path: Path) -> bool:
-    with Path(path).open("rb") as fh:
-        return fh.read(16) == SQLITE_MAGIC
 
 
 def decisions_path(results: Path) -> Path:
@@ -203,9 +198,7 @@ def _sqlite_raw(results: Path, page_ids: set[str]) -> dict[str, str]:
     try:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(pages)")}
         wanted = "raw" if "raw" in columns else "NULL"  # databases written before the column existed
-        ids = sorted(page_ids)
-        for i in range(0, len(ids), 500):  # under SQLite's limit on query parameters
-            chunk = ids[i:i + 500]
+        for chunk in in_chunks(sorted(page_ids)):
             rows = conn.execute(f"SELECT page_id, {wanted}, source FROM pages WHERE error IS NULL "
                                 f"AND page_id IN ({','.join('?' * len(chunk))}) ORDER BY page_key", chunk)
             texts.update((page_id, raw if raw is not None else _read_source(source)) for page_id, raw, source in rows)
