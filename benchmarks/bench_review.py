@@ -60,11 +60,9 @@ def scored_results(pages: int) -> tuple[Path, Path]:
                         "--out", str(db), "--workers", "2", "--quiet"], check=True)
     if not jsonl.exists():
         from peelnlp.resultload import load_pages
+        from peelnlp.reviewstore import write_atomic
 
-        part = jsonl.with_name(jsonl.name + ".part")
-        with part.open("w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(page.to_dict(), ensure_ascii=False) + "\n" for page in load_pages(db))
-        part.replace(jsonl)
+        write_atomic(jsonl, (json.dumps(page.to_dict(), ensure_ascii=False) + "\n" for page in load_pages(db)))
     return db, jsonl
 
 

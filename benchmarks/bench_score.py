@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from statistics import median_high
 
 import psutil
 
@@ -170,10 +171,10 @@ def main() -> None:
         floors.append(run_floor(comments))
         times[n], around[n] = seconds, (floors[-2][0] + floors[-1][0]) / 2
         rows.append((f"peelnlp score --workers {n}", seconds, cpu, memory[n], words))
-    floor_s = sorted(f[0] for f in floors)[len(floors) // 2]
-    spread = f"median of {len(floors)}, {min(f[0] for f in floors):.1f}–{max(f[0] for f in floors):.1f} s"
-    floor_row = (f"floor: blank en + sentencizer (comments only; {spread})", floor_s,
-                 sorted(f[1] for f in floors)[len(floors) // 2], floors[0][2], sum(len(c.split()) for c in comments))
+    seconds = [f[0] for f in floors]
+    spread = f"median of {len(floors)}, {min(seconds):.1f}–{max(seconds):.1f} s"
+    floor_row = (f"floor: blank en + sentencizer (comments only; {spread})", median_high(seconds),
+                 median_high(f[1] for f in floors), floors[0][2], sum(len(c.split()) for c in comments))
     print(table([floor_row, *rows], args.pages))
     print(verdict(times, around, memory))
 
