@@ -57,7 +57,7 @@ CUE_NAMES = [*PRESENCE, "ends_colon", "after_colon", "in_finding_block", "in_lis
              "final_clause_negative", "final_clause_positive", "final_clause_future", "mixed_polarity", "starts_with_year"]
 
 
-# Cues read from the segment's place in its comment and page rather than from its words.
+# Cues read from the segment's form and its neighbours in the comment rather than from its words.
 _CONTEXT_CUES = {
     "ends_colon": lambda c: c.text.rstrip().endswith(":"),
     "after_colon": lambda c: c.prev_text.rstrip().endswith(":"),
