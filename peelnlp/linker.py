@@ -26,10 +26,12 @@ from .records import KINDS
 from .refs import explicit_refs
 from .textvec import TermSpace, Tokens, tokenize
 
-# "These observations have not been triangulated": a remark about the whole update, not one recommendation.
+# "These observations have not been triangulated", "HMICFRS has not yet tested these arrangements": a
+# remark about the whole update, not one recommendation. Only a demonstrative marks it: "the plan"
+# or "the force plans to" usually name one recommendation's work.
 _GENERIC = re.compile(
-    r"^(?:overall,?\s+|however,?\s+)?(?:these|this|such|the|all)\s+(?:\w+\s+){0,2}(?:observations?|measures?|activit(?:y|ies)|work|"
-    r"progress|plans?|changes?|improvements?|findings?|recommendations?|updates?|actions?|developments?|areas?)\b"
+    r"\b(?:these|this|such|those)\s+(?:\w+\s+){0,2}(?:observations?|measures?|arrangements?|activit(?:y|ies)|work|"
+    r"progress|changes?|improvements?|findings?|updates?|actions?|developments?|information|steps|initiatives?)\b"
     r"|\b(?:all (?:of )?(?:the|its|these) recommendations|overall|across (?:all|the) recommendations|each recommendation)\b",
     re.I)
 PAIR_FEATURES = [

@@ -26,10 +26,14 @@ def test_seed_statuses(seed_page):
     assert [statuses[i] for i in (0, 1, 3)] == ["evidenced"] * 3
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: the linker attaches the closing general remark 'These SOC "
-                   "observations have not been triangulated.' to recommendation 3 (p≈0.7), which flags it concern")
 def test_seed_recommendation_3_is_evidenced(seed_page):
     assert seed_page.status[2].status == "evidenced"
+
+
+def test_seed_closing_general_remarks_address_no_recommendation(seed_page):
+    closing = [s for s in seed_page.segments if "not been triangulated" in s.text or "yet to assess" in s.text]
+    assert [s.kind for s in closing] == ["concern", "concern"]
+    assert [s.recs for s in closing] == [(), ()]
 
 
 def test_seed_recommendation_5_is_flagged_with_its_reason(seed_page):
