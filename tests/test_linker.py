@@ -93,3 +93,16 @@ def test_latent_space_of_a_handful_of_texts(pairs, texts):
 
     linker = RecLinker().fit_space(pairs, texts)
     assert linker.components_.shape[1] == linker.space_.n_features
+
+
+@pytest.mark.parametrize("text, general", [
+    ("These SOC observations have not been triangulated.", True),
+    ("HMICFRS has not yet tested these arrangements.", True),
+    ("Overall, progress has been good.", True),
+    ("The force plans to recruit three more analysts by March.", False),
+    ("The plan is owned by ACC Parr and reviewed every quarter.", False),
+])
+def test_a_general_remark_is_marked_by_a_demonstrative_not_by_the(text, general):
+    from peelnlp.linker import _GENERIC
+
+    assert bool(_GENERIC.search(text)) is general
