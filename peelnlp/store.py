@@ -34,7 +34,7 @@ def feature_layout() -> str:
     layout = [*CUE_NAMES, "|", *PAIR_FEATURES, "|", "strands read linked recommendations",
               "|", "snowball stems, token-pattern cues", "|", "strand features copied for SOC pages",
               "|", "kind features copied for tracked pages", "|", "main clause: after but, before a later although",
-              "|", "not only ... but: no contrast"]
+              "|", "not only ... but: no contrast", "|", "general remark: a demonstrative, not any 'the'"]
     return hashlib.sha256("\n".join(layout).encode()).hexdigest()[:16]
 
 
