@@ -62,6 +62,7 @@ class ResultPages:
                                "written by `peelnlp score` (or `peelnlp tag --format json`)")
         self.is_sqlite = is_sqlite(self.path)
         self._conn: sqlite3.Connection | None = None
+        self._v1: bool | None = None
         self._file: BinaryIO | None = None
 
     def __enter__(self) -> ResultPages:
@@ -104,7 +105,7 @@ class ResultPages:
             if self.model is None:
                 row = conn.execute("SELECT model FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
                 self.model = row[0] if row else ""
-            if self._schema_v1(conn):  # not yet opened for writing by this version
+            if self._schema_v1(conn):
                 rows = conn.execute("SELECT page_key, page_id, record FROM pages WHERE model = ? AND error IS NULL "
                                     "ORDER BY page_key", (self.model,))
                 yield from ((key, Page.from_dict(parse_json(record))) for key, page_id, record in rows
@@ -130,9 +131,12 @@ class ResultPages:
                                "while it was read? Run the command again")
         return pages[0]
 
-    @staticmethod
-    def _schema_v1(conn: sqlite3.Connection) -> bool:
-        return "warnings" not in {row[1] for row in conn.execute("PRAGMA table_info(pages)")}
+    def _schema_v1(self, conn: sqlite3.Connection) -> bool:
+        """Schema version 1, not yet opened for writing by this version; asked once per file, not
+        once per page the review reads back."""
+        if self._v1 is None:
+            self._v1 = "warnings" not in {row[1] for row in conn.execute("PRAGMA table_info(pages)")}
+        return self._v1
 
     def _jsonl_scan(self, wanted: set[str] | None) -> Iterator[tuple[int, Page]]:
         with self.path.open("rb") as fh:
