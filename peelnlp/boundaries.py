@@ -1,7 +1,7 @@
 """Where a progress comment is cut into action segments: pure character rules, linear in the text.
 
-The rules are the annotation guide's: sentences (also run into the next with no stop or space);
-bullets (also run into the text with no line break); semicolon clauses of a list that follows a
+The rules are the annotation guide's: sentences (also run into the next with no stop or space, or
+spliced to it with a comma); bullets (also run into the text with no line break); semicolon clauses of a list that follows a
 colon or sits among bullets; paragraph breaks.
 Never after an abbreviation common in these texts, never inside brackets.
 """
@@ -39,6 +39,17 @@ _ALNUM = re.compile(r"[^\W_]")  # str.isalnum, as a search
 # our review …". Only words that open sentences and do not end brand names ("LinkedIn") count.
 _RUN_ON = re.compile(r"(?:During|The|This|These|There|We|Our|Since|Following|However|Further|Additionally|Overall)\b")
 _THREE_LOWER = re.compile(r"[a-z]{3}")
+# Two sentences spliced with a comma, as quick notes are written: "…who will be trained as SPOCs, we
+# have a launch event on 10 July." Only "we" or "they" with a finite verb opens the second, and the
+# first must be a clause of its own: "In order to get these out, they have embarked on …" is one.
+# "…, we are told, …" is an aside, not a second sentence.
+_SPLICE = re.compile(r",[ \t]+(?=(?:we|they)[ \t]+(?:have|has|had|are|were|will|would|can|could|did|also|now|'ve|'re)\b)"
+                     r"(?!\w+[ \t]+\w+(?:[ \t]+\w+)?[ \t]*,)")
+_FINITE = re.compile(r"\b(?:has|have|had|is|are|was|were|will|would|can|could|did|does)\b", re.I)
+_CLAUSE_OPENER = re.compile(
+    r"[\s\"'“‘(]*(?:in|if|when|whenever|as|although|though|while|whilst|since|because|after|before|once|following|"
+    r"to|until|unless|where|whether|having|with|without|despite|given|for|due|owing|by|through|on|at|from|during|"
+    r"under|over|now|so|and|but|or|not|what|which|who|how|whatever|however|whereas|even|only|upon|like)\b", re.I)
 
 
 def segment_spans(text: str) -> list[tuple[int, int]]:
@@ -49,6 +60,7 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
                      if not depth[m.start()] and not _after_abbreviation(text, m.start())]
     colon_cuts = [m.end() for m in _COLON.finditer(text) if not depth[m.start()] and not _is_time(text, m.start())]
     cuts.update(sentence_cuts, colon_cuts, _run_on_cuts(text, depth))
+    cuts.update(_splice_cuts(text, depth, sorted(cuts)))
     cuts.update(_semicolon_cuts(text, depth, sorted(cuts), colon_cuts))
     return _spans(text, sorted(cuts))
 
@@ -89,6 +101,19 @@ def _run_on_cuts(text: str, depth: _Depths) -> list[int]:
     # at every character of every comment.
     return [m.start() for m in _RUN_ON.finditer(text)
             if _THREE_LOWER.fullmatch(text, m.start() - 3, m.start()) and not depth[m.start()]]
+
+
+def _splice_cuts(text: str, depth: _Depths, cuts: list[int]) -> list[int]:
+    """A comma that joins two sentences, each with its own subject and verb."""
+    if "," not in text:
+        return []
+    out = []
+    for m in _SPLICE.finditer(text):
+        start = cuts[bisect_left(cuts, m.start()) - 1] if cuts and cuts[0] < m.start() else 0
+        first = text[start:m.start()]
+        if not depth[m.start()] and _FINITE.search(first) and not _CLAUSE_OPENER.match(first):
+            out.append(m.end())
+    return out
 
 
 def _after_abbreviation(text: str, dot: int) -> bool:

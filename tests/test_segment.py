@@ -35,6 +35,14 @@ def cut(text: str) -> list[str]:
                  ["Audits are done by the team", "The board reviews them.", "Staff use LinkedIn and Thereafter."],
                  id="run-on-paragraphs"),
     pytest.param("Meeting at 10:30 went well.", ["Meeting at 10:30 went well."], id="time"),
+    pytest.param("Ten officers have been trained as LROs, we are now training the analysts.",
+                 ["Ten officers have been trained as LROs,", "we are now training the analysts."], id="comma-splice"),
+    pytest.param("To reach every team quickly, they have started with the control room.",
+                 ["To reach every team quickly, they have started with the control room."], id="opening-clause-not-a-splice"),
+    pytest.param("The audit has finished, we are told, and a report is due.",
+                 ["The audit has finished, we are told, and a report is due."], id="aside-not-a-splice"),
+    pytest.param("In the meantime, we have written to partners.", ["In the meantime, we have written to partners."],
+                 id="no-verb-before-the-comma"),
 ])
 def test_cuts(text, expected):
     assert cut(text) == expected
