@@ -139,11 +139,7 @@ class TermSpace:
 
     def weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         """Counts → sublinear TF × IDF, each row scaled to unit length."""
-        out = counts.astype(np.float32, copy=True)
-        out.data = (1 + np.log(out.data)) * self.idf_[out.indices]
-        norms = np.sqrt(np.asarray(out.multiply(out).sum(axis=1)).ravel())
-        out.data /= np.repeat(np.where(norms == 0, 1, norms), np.diff(out.indptr)).astype(np.float32)
-        return out
+        return tfidf(counts, self.idf_)
 
     def transform(self, tokens: Tokens) -> sparse.csr_matrix:
         return self.weigh(self.counts(tokens))
@@ -176,3 +172,103 @@ class TermSpace:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._index = None
+
+
+def tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+    """Counts → sublinear TF × IDF, each row scaled to unit length."""
+    out = counts.astype(np.float32, copy=True)
+    out.data = (1 + np.log(out.data)) * idf[out.indices]
+    norms = np.sqrt(np.asarray(out.multiply(out).sum(axis=1)).ravel())
+    out.data /= np.repeat(np.where(norms == 0, 1, norms), np.diff(out.indptr)).astype(np.float32)
+    return out
+
+
+def char_grams(word: str, sizes: tuple[int, ...] = (4, 5)) -> list[str]:
+    """The character n-grams of a word padded with a space either side ("referral" and "referring"
+    share " ref", "refe", "efer"). Words of fewer than four characters have none: they are function
+    words, whose grams every text shares, or abbreviations, which the word stems expand."""
+    if len(word) < 4:
+        return []
+    padded = f" {word} "
+    return [padded[i:i + n] for n in sizes for i in range(len(padded) - n + 1)]
+
+
+class CharSpace:
+    """Character 4- and 5-grams of words with TF-IDF weights: a fuzzy match for words that their
+    stems keep apart ("referral" and "referring", "co-ordination" and "coordinator")."""
+
+    def __init__(self, min_df: int = 2) -> None:
+        self.min_df = min_df
+
+    def fit(self, tokens: Tokens) -> CharSpace:
+        df: dict[str, int] = {}
+        for doc in np.split(np.asarray(tokens.raw, dtype=object), np.searchsorted(tokens.raw_doc, np.arange(1, tokens.n_docs))):
+            for gram in set(chain.from_iterable(map(char_grams, doc))):
+                df[gram] = df.get(gram, 0) + 1
+        kept = sorted(g for g, n in df.items() if n >= self.min_df)
+        self.grams_ = "\0".join(kept)
+        self.idf_ = (np.log((1 + tokens.n_docs) / (1 + np.asarray([df[g] for g in kept]))) + 1).astype(np.float32)
+        self._words: _Words | None = None
+        return self
+
+    def counts(self, tokens: Tokens, docs: np.ndarray | None = None) -> sparse.csr_matrix:
+        """Raw gram counts, one row per text of the batch (or per text numbered in ``docs``).
+
+        Texts × words, then words × grams: only the batch's distinct words are cut into grams."""
+        if self._words is None:
+            self._words = _Words(self.grams_.split("\0") if self.grams_ else [])
+        ids, raw_doc, n_docs = self._words.ids(tokens.raw), tokens.raw_doc, tokens.n_docs
+        if docs is not None:
+            row = np.full(n_docs, -1, dtype=np.int64)
+            row[docs] = np.arange(len(docs))
+            keep = row[raw_doc] >= 0
+            ids, raw_doc, n_docs = ids[keep], row[raw_doc[keep]], len(docs)
+        used, column = np.unique(ids, return_inverse=True)
+        text_words = sparse.csr_matrix((np.ones(len(ids), np.float32), (raw_doc, column)), shape=(n_docs, len(used)))
+        return (text_words @ self._words.grams(used, len(self.idf_))).tocsr()
+
+    def weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        return tfidf(counts, self.idf_)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_words"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._words = None
+
+
+class _Words:
+    """The words seen so far, numbered, each with the columns of its known grams; forgotten at
+    STEM_CACHE words, so a batch run's memory does not grow with its vocabulary."""
+
+    def __init__(self, grams: list[str]) -> None:
+        self.index = {g: i for i, g in enumerate(grams)}
+        self.number: dict[str, int] = {}
+        self.columns: list[tuple[int, ...]] = []
+
+    def ids(self, words: list[str]) -> np.ndarray:
+        ids = np.fromiter(map(self.number.get, words, repeat(-1)), dtype=np.int64, count=len(words))
+        missing = np.flatnonzero(ids < 0).tolist()
+        if missing:
+            new = sorted({words[i] for i in missing})
+            if len(self.number) + len(new) > STEM_CACHE:
+                self.number.clear()
+                self.columns.clear()
+                new = sorted(set(words))
+                missing = list(range(len(words)))
+            for word in new:
+                self.number[word] = len(self.columns)
+                self.columns.append(tuple(i for i in map(self.index.get, char_grams(word)) if i is not None))
+            ids[missing] = [self.number[words[i]] for i in missing]
+        return ids
+
+    def grams(self, ids: np.ndarray, width: int) -> sparse.csr_matrix:
+        """The gram counts of the words numbered ``ids``, one row each."""
+        per_word = [self.columns[i] for i in ids.tolist()]
+        lengths = np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word))
+        cols = np.fromiter(chain.from_iterable(per_word), dtype=np.int64, count=int(lengths.sum()))
+        rows = np.repeat(np.arange(len(per_word)), lengths)
+        matrix = sparse.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=(len(per_word), width))
+        matrix.sum_duplicates()
+        return matrix

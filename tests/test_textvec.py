@@ -1,10 +1,12 @@
 """The batch TF-IDF: the same weights as scikit-learn's, from one tokenisation of a batch."""
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from peelnlp.textvec import TermSpace, normalise, stem, tokenize
+from peelnlp.textvec import CharSpace, TermSpace, char_grams, normalise, stem, tokenize
 
 TEXTS = [
     "LROs have been appointed for all mapped OCGs.",
@@ -83,3 +85,46 @@ def test_stem_cache_stays_bounded(monkeypatch, novel_words):
     first = tokenize([" ".join(words)]).stems
     assert len(peelnlp.textvec._STEMS) <= 100
     assert tokenize([" ".join(words)]).stems == first == [stem(w) for w in words]
+
+
+def test_char_grams_pad_each_word():
+    assert char_grams("refer") == [" ref", "refe", "efer", "fer ", " refe", "refer", "efer "]
+    assert char_grams("the") == []  # function words and short abbreviations have none
+
+
+def test_char_weights_equal_scikit_learns():
+    tokens = tokenize(TEXTS)
+    space = CharSpace(min_df=1).fit(tokens)
+    ours = space.weigh(space.counts(tokens)).toarray()
+
+    def analyzer(text):
+        return [g for word in tokenize([text]).raw for g in char_grams(word)]
+
+    reference = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True).fit(TEXTS)
+    theirs = reference.transform(TEXTS).toarray()
+    columns = [reference.vocabulary_[g] for g in space.grams_.split("\0")]
+    np.testing.assert_allclose(ours, theirs[:, columns], rtol=1e-5, atol=1e-6)
+
+
+def test_char_space_joins_words_their_stems_keep_apart():
+    texts = ["Referral pathway used 23 times.", "establish a process for referring people", "analysts trained"]
+    space = CharSpace(min_df=1).fit(tokenize(texts))
+    assert stem("referral") != stem("referring")
+    sims = (lambda m: (m @ m.T).toarray())(space.weigh(space.counts(tokenize(texts))))
+    assert sims[0, 1] > 0.05 and sims[0, 2] == 0
+
+
+def test_char_space_survives_pickling_without_its_cache():
+    tokens = tokenize(TEXTS)
+    space = CharSpace(min_df=2).fit(tokens)
+    before = space.counts(tokens).toarray()
+    restored = pickle.loads(pickle.dumps(space))
+    assert "_words" not in pickle.loads(pickle.dumps(space)).__getstate__()
+    np.testing.assert_array_equal(restored.counts(tokens).toarray(), before)
+
+
+def test_char_counts_of_chosen_texts_are_their_rows():
+    tokens = tokenize(TEXTS)
+    space = CharSpace(min_df=1).fit(tokens)
+    chosen = np.asarray([4, 0, 2])
+    np.testing.assert_array_equal(space.counts(tokens, chosen).toarray(), space.counts(tokens).toarray()[chosen])
