@@ -168,12 +168,15 @@ class Tagger:
         seg_counts = linker.space_.counts(tokens)[rows]
         n_recs = np.asarray([len(p.recommendations) for p in group])
         rec_tokens = tokenize([r.text for p in group for r in p.recommendations])
+        neighbours = _neighbours(group)
+        seg_chars = linker.chars_.counts(tokens, rows)
         batch = LinkBatch(
-            seg_counts, _neighbours(group) @ seg_counts, linker.space_.counts(rec_tokens),
+            seg_counts, neighbours @ seg_counts, linker.space_.counts(rec_tokens),
             np.repeat(np.arange(len(group)), [len(p.segments) for p in group]), n_recs,
             [s.text for p in group for s in p.segments], [r for p in group for r in context_refs(p)],
             [kinds[i] for i in rows], content_words(tokens)[rows],
-            strand_profile(tokens, MATCHER)[rows], strand_profile(rec_tokens, MATCHER))
+            strand_profile(tokens, MATCHER)[rows], strand_profile(rec_tokens, MATCHER),
+            seg_chars, neighbours @ seg_chars, linker.chars_.counts(rec_tokens))
         proba = linker.proba(batch)
         for k, page, start in zip(multi, group, np.cumsum([0] + [len(p.segments) for p in group])):
             out[k] = proba[start:start + len(page.segments), : len(page.recommendations)]

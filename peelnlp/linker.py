@@ -3,7 +3,7 @@
 Every (segment, recommendation of this page) pair is scored from features that carry over to
 pages and recommendations never seen in training: an explicit "recommendation N" reference (in
 the segment or just before it), lexical similarity of the segment and its neighbours to the
-recommendation, similarity in a latent space learned from linked pairs (so "LROs" finds "lead
+recommendation (of their word stems, and of their words' character n-grams), similarity in a latent space learned from linked pairs (so "LROs" finds "lead
 responsible officers"), the recommendation's rank and margin among the page's recommendations,
 the page's number of recommendations and the segment's kind.
 """
@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from .cues import MATCHER, strand_profile
 from .records import KINDS
 from .refs import explicit_refs
-from .textvec import TermSpace, Tokens, tokenize
+from .textvec import CharSpace, TermSpace, Tokens, tokenize
 
 # "These observations have not been triangulated", "HMICFRS has not yet tested these arrangements": a
 # remark about the whole update, not one recommendation. Only a demonstrative marks it: "the plan"
@@ -39,9 +39,9 @@ PAIR_FEATURES = [
     "cos", "cos_rank1", "cos_margin", "cos_ratio", "latent", "latent_rank1", "latent_margin", "latent_ratio",
     "context_cos", "context_rank1", "context_margin", "inv_n_recs", "first_rec", "last_rec",
     "contrast", "contrast_rank1", "contrast_margin", "contrast_ratio", "context_contrast", "context_contrast_rank1",
-    "cos_x_ratio", "latent_x_ratio", "contrast_x_ratio", "segment_max_cos", "segment_max_contrast",
-    "strand_match", "strand_match_rank1", "strand_match_margin",
-    "generic_remark", "content_words", *[f"kind_{k}" for k in KINDS],
+    "cos_x_ratio", "latent_x_ratio", "contrast_x_ratio", "strand_match", "strand_match_rank1", "strand_match_margin",
+    "chars", "chars_rank1", "chars_margin", "chars_ratio", "context_chars", "context_chars_rank1", "context_chars_margin",
+    "segment_max_cos", "segment_max_contrast", "generic_remark", "content_words", *[f"kind_{k}" for k in KINDS],
 ]
 
 
@@ -60,6 +60,9 @@ class LinkBatch:
     content: np.ndarray  # the number of content words of each segment
     seg_strands: np.ndarray  # segments × 4: the 4P strands in the words of each segment
     rec_strands: np.ndarray  # recommendations × 4: … of each recommendation
+    seg_chars: sparse.csr_matrix  # character n-gram counts of each segment
+    ctx_chars: sparse.csr_matrix  # … of each segment with its neighbours in the comment
+    rec_chars: sparse.csr_matrix  # … of each recommendation
 
     @property
     def rec_start(self) -> np.ndarray:
@@ -79,6 +82,7 @@ class RecLinker(BaseEstimator):
         from sklearn.decomposition import TruncatedSVD
 
         self.space_ = TermSpace().fit(tokenize(texts + pair_docs))
+        self.chars_ = CharSpace().fit(tokenize(texts))
         space = self.space_.transform(tokenize(pair_docs + texts))
         k = max(2, min(self.n_components, space.shape[1] - 1, space.shape[0] - 1))
         # An exact SVD: the randomized one gives each seed its own latent space, and with it moved
@@ -104,11 +108,12 @@ class RecLinker(BaseEstimator):
     def page_batch(self, segments: Sequence[str], contexts: Sequence[str], context_refs: Sequence[Set[int]],
                    kinds: Sequence[str], recs: Sequence[str]) -> LinkBatch:
         """The batch of one page, from texts (segments, each with its neighbours, and recommendations)."""
-        seg_tokens, rec_tokens = tokenize(segments), tokenize(recs)
-        return LinkBatch(self.space_.counts(seg_tokens), self.space_.counts(tokenize(contexts)),
+        seg_tokens, ctx_tokens, rec_tokens = tokenize(segments), tokenize(contexts), tokenize(recs)
+        return LinkBatch(self.space_.counts(seg_tokens), self.space_.counts(ctx_tokens),
                          self.space_.counts(rec_tokens), np.zeros(len(segments), np.int64),
                          np.asarray([len(recs)]), segments, context_refs, kinds, content_words(seg_tokens),
-                         strand_profile(seg_tokens, MATCHER), strand_profile(rec_tokens, MATCHER))
+                         strand_profile(seg_tokens, MATCHER), strand_profile(rec_tokens, MATCHER),
+                         *(self.chars_.counts(t) for t in (seg_tokens, ctx_tokens, rec_tokens)))
 
     def pair_features(self, segments: Sequence[str], contexts: Sequence[str], context_refs: Sequence[Set[int]],
                       kinds: Sequence[str], recs: Sequence[str]) -> np.ndarray:
@@ -142,6 +147,9 @@ class RecLinker(BaseEstimator):
         columns += [*_rank_columns(contrast, mask), *_rank_columns(context_contrast, mask)[:2]]
         columns += [columns[5] * columns[8], columns[9] * columns[12], columns[19] * columns[22]]
         columns += _rank_columns(strands, mask)[:3]
+        seg_c, ctx_c, rec_c = (self.chars_.weigh(m) for m in (b.seg_chars, b.ctx_chars, b.rec_chars))
+        chars, context_chars = gather((seg_c @ rec_c.T).toarray()), gather((ctx_c @ rec_c.T).toarray())
+        columns += [*_rank_columns(chars, mask), *_rank_columns(context_chars, mask)[:3]]
         per_segment = [np.where(mask, cos, -np.inf).max(axis=1), np.where(mask, contrast, -np.inf).max(axis=1),
                        np.fromiter((bool(_GENERIC.search(t)) for t in b.texts), dtype=np.float64, count=len(b.texts)),
                        np.minimum(b.content, 40) / 40, *(np.asarray([k == kind for k in b.kinds], float) for kind in KINDS)]

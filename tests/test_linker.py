@@ -106,3 +106,31 @@ def test_a_general_remark_is_marked_by_a_demonstrative_not_by_the(text, general)
     from peelnlp.linker import _GENERIC
 
     assert bool(_GENERIC.search(text)) is general
+
+
+def test_character_grams_match_words_whose_stems_differ(tagger):
+    recs = ["establish a process for referring people at risk to partner services",
+            "make sure that every mapped group has a disruption plan"]
+    segment = "Referral pathway used 23 times."
+    X = tagger.models.linker.pair_features([segment], [segment], [frozenset()], ["action"], recs)
+    chars, cos = PAIR_FEATURES.index("chars"), PAIR_FEATURES.index("cos")
+    assert X[0, cos] == X[1, cos] == 0  # no stem in common with either recommendation
+    assert X[0, chars] > 0 and X[1, chars] == 0
+
+
+def test_each_feature_name_names_its_column(tagger, pages):
+    page = next(p for p in pages if len(p.recommendations) > 2)
+    contexts, refs = link_inputs(page)
+    m, n = len(page.segments), len(page.recommendations)
+    X = tagger.models.linker.pair_features([s.text for s in page.segments], contexts, refs,
+                                           ["plan"] * m, [r.text for r in page.recommendations]).reshape(m, n, -1)
+    col = {name: X[:, :, i] for i, name in enumerate(PAIR_FEATURES)}
+    for value in ("cos", "contrast"):
+        np.testing.assert_allclose(col[f"segment_max_{value}"], col[value].max(axis=1, keepdims=True).repeat(n, axis=1))
+    for value in ("cos", "contrast", "chars"):
+        best = col[value].max(axis=1, keepdims=True)
+        np.testing.assert_array_equal(col[f"{value}_rank1"], (col[value] >= best - 1e-6) * 1.0)
+    np.testing.assert_allclose(col["inv_n_recs"], 1 / n)
+    np.testing.assert_allclose(col["cos_x_ratio"], col["cos"] * col["cos_ratio"], rtol=1e-5)
+    np.testing.assert_array_equal(col["kind_plan"], 1.0)
+    np.testing.assert_array_equal(col["first_rec"][:, 0], 1.0)
