@@ -1,8 +1,8 @@
 """Where a progress comment is cut into action segments: pure character rules, linear in the text.
 
-The rules are the annotation guide's: sentences (also run into the next with no stop or space, or
-spliced to it with a comma); bullets (also run into the text with no line break); semicolon clauses of a list that follows a
-colon or sits among bullets; paragraph breaks.
+The rules are the annotation guide's: sentences (also run into the next with no stop or space,
+or spliced to it with a comma); bullets (also run into the text with no line break); semicolon
+clauses of a list that follows a colon or sits among bullets; paragraph breaks.
 Never after an abbreviation common in these texts, never inside brackets.
 """
 

@@ -3,9 +3,10 @@
 Every (segment, recommendation of this page) pair is scored from features that carry over to
 pages and recommendations never seen in training: an explicit "recommendation N" reference (in
 the segment or just before it), lexical similarity of the segment and its neighbours to the
-recommendation (of their word stems, and of their words' character n-grams), similarity in a latent space learned from linked pairs (so "LROs" finds "lead
-responsible officers"), the recommendation's rank and margin among the page's recommendations,
-the page's number of recommendations and the segment's kind.
+recommendation (of their word stems, and of their words' character n-grams), similarity in a
+latent space learned from linked pairs (so "LROs" finds "lead responsible officers"), the
+recommendation's rank and margin among the page's recommendations, the page's number of
+recommendations and the segment's kind.
 """
 
 from __future__ import annotations

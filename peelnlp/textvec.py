@@ -5,6 +5,7 @@ Python dicts: scoring thousands of pages spent most of its time there. Here a ba
 tokenised once (``re.findall`` and dict look-ups run through ``map``, so in C), each term space
 turns the flat token list into column numbers with numpy, and counts, bigrams, IDF weights and
 norms are array operations. The weighting is scikit-learn's: sublinear TF, smooth IDF, L2 norm.
+The character n-gram space cuts each distinct word of a batch into grams once.
 """
 
 from __future__ import annotations
@@ -195,14 +196,15 @@ def char_grams(word: str, sizes: tuple[int, ...] = (4, 5)) -> list[str]:
 
 class CharSpace:
     """Character 4- and 5-grams of words with TF-IDF weights: a fuzzy match for words that their
-    stems keep apart ("referral" and "referring", "co-ordination" and "coordinator")."""
+    stems keep apart ("referral" and "referring", "analysts" and "analysis")."""
 
     def __init__(self, min_df: int = 2) -> None:
         self.min_df = min_df
 
     def fit(self, tokens: Tokens) -> CharSpace:
         df: dict[str, int] = {}
-        for doc in np.split(np.asarray(tokens.raw, dtype=object), np.searchsorted(tokens.raw_doc, np.arange(1, tokens.n_docs))):
+        starts = np.searchsorted(tokens.raw_doc, np.arange(1, tokens.n_docs))
+        for doc in np.split(np.asarray(tokens.raw, dtype=object), starts):
             for gram in set(chain.from_iterable(map(char_grams, doc))):
                 df[gram] = df.get(gram, 0) + 1
         kept = sorted(g for g, n in df.items() if n >= self.min_df)

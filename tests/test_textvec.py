@@ -128,3 +128,16 @@ def test_char_counts_of_chosen_texts_are_their_rows():
     space = CharSpace(min_df=1).fit(tokens)
     chosen = np.asarray([4, 0, 2])
     np.testing.assert_array_equal(space.counts(tokens, chosen).toarray(), space.counts(tokens).toarray()[chosen])
+
+
+def test_char_counts_are_the_same_when_the_word_cache_is_full(monkeypatch):
+    import peelnlp.textvec as textvec
+
+    tokens = tokenize(TEXTS)
+    space = CharSpace(min_df=1).fit(tokens)
+    expected = space.counts(tokens).toarray()
+    monkeypatch.setattr(textvec, "STEM_CACHE", 5)  # fewer than one batch's distinct words
+    small = pickle.loads(pickle.dumps(space))
+    np.testing.assert_array_equal(small.counts(tokens).toarray(), expected)
+    np.testing.assert_array_equal(small.counts(tokens).toarray(), expected)
+    assert len(small._words.number) == len(set(tokens.raw))
