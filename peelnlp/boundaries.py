@@ -45,6 +45,7 @@ _THREE_LOWER = re.compile(r"[a-z]{3}")
 # "…, we are told, …" is an aside, not a second sentence.
 _SPLICE = re.compile(r",[ \t]+(?=(?:we|they)[ \t]+(?:have|has|had|are|were|will|would|can|could|did|also|now|'ve|'re)\b)"
                      r"(?!\w+[ \t]+\w+(?:[ \t]+\w+)?[ \t]*,)")
+SPLICE_REACH = 300
 _FINITE = re.compile(r"\b(?:has|have|had|is|are|was|were|will|would|can|could|did|does)\b", re.I)
 _CLAUSE_OPENER = re.compile(
     r"[\s\"'“‘(]*(?:in|if|when|whenever|as|although|though|while|whilst|since|because|after|before|once|following|"
@@ -104,14 +105,18 @@ def _run_on_cuts(text: str, depth: _Depths) -> list[int]:
 
 
 def _splice_cuts(text: str, depth: _Depths, cuts: list[int]) -> list[int]:
-    """A comma that joins two sentences, each with its own subject and verb."""
+    """A comma that joins two sentences, each with its own subject and verb.
+
+    The first sentence starts at the last cut before the comma; its verb is looked for no further
+    back than SPLICE_REACH characters, so a long text with no cut is not read again for every comma."""
     if "," not in text:
         return []
-    out = []
+    out: list[int] = []
     for m in _SPLICE.finditer(text):
-        start = cuts[bisect_left(cuts, m.start()) - 1] if cuts and cuts[0] < m.start() else 0
-        first = text[start:m.start()]
-        if not depth[m.start()] and _FINITE.search(first) and not _CLAUSE_OPENER.match(first):
+        comma = m.start()
+        start = max(cuts[bisect_left(cuts, comma) - 1] if cuts and cuts[0] < comma else 0, out[-1] if out else 0)
+        reach = max(start, comma - SPLICE_REACH)
+        if not depth[comma] and _FINITE.search(text, reach, comma) and not _CLAUSE_OPENER.match(text, start, comma):
             out.append(m.end())
     return out
 

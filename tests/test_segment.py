@@ -104,3 +104,11 @@ def test_shared_pipeline_is_rebuilt_before_its_vocabulary_grows_without_bound(mo
         assert len(peelnlp.segment.shared_nlp().vocab) <= 200 + 160
     assert peelnlp.segment.shared_nlp() is not first
     assert segment_text(text) == before
+
+
+def test_splices_after_splices_and_long_runs_without_cuts():
+    assert cut("We have met the board, we have trained staff, they are now deployed.") == [
+        "We have met the board,", "we have trained staff,", "they are now deployed."]
+    # Many commas followed by "we" and no cut: each clause is read once, not from the text's start.
+    long = "plans to act soon, we also look at more data and more " * 3000
+    assert cut(long) == [long.strip()]
