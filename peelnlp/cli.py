@@ -7,6 +7,7 @@ them, so ``peelnlp --help`` and a one-comment ``peelnlp tag`` start quickly.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
@@ -66,6 +67,14 @@ def handle_errors(func: F) -> F:
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # a bug: still one line, unless the traceback is asked for
+            if os.environ.get("PEELNLP_DEBUG"):
+                raise
+            fail(f"internal error ({type(exc).__name__}: {exc}); this is a bug in peelnlp: please report it "
+                 f"with the input that caused it (PEELNLP_DEBUG=1 shows the traceback)")
+            raise typer.Exit(70) from None
 
     return wrapper  # type: ignore[return-value]
 

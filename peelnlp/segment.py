@@ -21,6 +21,7 @@ from spacy.util import registry
 
 from .boundaries import BULLETS, segment_spans
 from .records import Page, Segment
+from .sources import MAX_PAGE_BYTES
 
 TEXT_KEY = "peel_text"
 if not Doc.has_extension("segment_spans"):
@@ -90,6 +91,9 @@ def make_nlp() -> Language:
 
     nlp = English(create_tokenizer=create_peel_tokenizer())
     nlp.add_pipe("peel_segmenter")
+    # spaCy refuses texts over a million characters for the sake of its parser's memory; this
+    # pipeline only tokenizes, and any comment of a page that was read at all must be cut.
+    nlp.max_length = MAX_PAGE_BYTES
     return nlp
 
 

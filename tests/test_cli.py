@@ -155,3 +155,24 @@ def test_train_small_corpus(tmp_path):
 def test_train_without_corpus(tmp_path):
     result = runner.invoke(app, ["train", "--corpus", str(tmp_path / "none"), "--out", str(tmp_path / "m")])
     assert result.exit_code == 1 and "no corpus here" in result.stderr
+
+
+def test_a_bug_is_one_line_and_exit_code_70_unless_the_traceback_is_asked_for(monkeypatch):
+    import peelnlp.pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(peelnlp.pipeline, "segmented", broken)
+    result = runner.invoke(app, ["parse", SEED])
+    assert result.exit_code == 70
+    assert result.stderr.count("\n") == 1 and "internal error (RuntimeError: boom)" in result.stderr
+    monkeypatch.setenv("PEELNLP_DEBUG", "1")
+    assert isinstance(runner.invoke(app, ["parse", SEED]).exception, RuntimeError)
+
+
+def test_a_comment_longer_than_spacys_default_limit_is_cut(tmp_path):
+    page = tmp_path / "long.txt"
+    page.write_text("The force should act.\n\n[on]1 June 2018 [comment]" + "It acted on the plan. " * 50_000 + "[/comment][/on]")
+    result = runner.invoke(app, ["parse", str(page), "--format", "json"])
+    assert result.exit_code == 0 and len(json.loads(result.stdout)["segments"]) == 50_000
