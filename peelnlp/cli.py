@@ -67,10 +67,9 @@ def handle_errors(func: F) -> F:
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
-        except (typer.Exit, typer.Abort):
-            raise
         except Exception as exc:  # a bug: still one line, unless the traceback is asked for
-            if os.environ.get("PEELNLP_DEBUG"):
+            # typer's exits and usage errors carry their exit code (typer vendors click's classes)
+            if isinstance(exc, (typer.Exit, typer.Abort)) or hasattr(exc, "exit_code") or os.environ.get("PEELNLP_DEBUG"):
                 raise
             fail(f"internal error ({type(exc).__name__}: {exc}); this is a bug in peelnlp: please report it "
                  f"with the input that caused it (PEELNLP_DEBUG=1 shows the traceback)")

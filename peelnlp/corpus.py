@@ -57,13 +57,15 @@ def fingerprint(root: Path) -> str:
 
 def _records(root: Path) -> Iterator[tuple[str, dict | None, str | None]]:
     for path in corpus_files(root):
-        with path.open(encoding="utf-8") as fh:
+        with path.open("rb") as fh:
             for line_no, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
                 where = f"{path.name}:{line_no}"
                 try:
-                    yield where, json.loads(line), None
+                    yield where, json.loads(line.decode("utf-8")), None
+                except UnicodeDecodeError as exc:
+                    yield where, None, f"not UTF-8 text (bad byte at column {exc.start + 1}); save the file as UTF-8"
                 except json.JSONDecodeError as exc:
                     yield where, None, f"not a JSON object ({exc.msg} at column {exc.colno})"
 

@@ -132,6 +132,8 @@ def evaluate_dirs(pages_dir: Path, gold_dir: Path, model_dir: Path | None = None
     from .sources import read_sources
     from .store import load_tagger
 
+    if not Path(pages_dir).is_dir():
+        raise InputError(f"{pages_dir}: not a folder; expected a folder of *.txt pages to tag against the gold records")
     gold = load_gold(gold_dir)
     tagged = tag_sources(read_sources([str(pages_dir)]), load_tagger(model_dir))
     return evaluate_pages(gold, (p for p in tagged if not isinstance(p, Failure)))

@@ -147,6 +147,18 @@ def test_evaluate_on_the_sample(tmp_path):
     assert set(scores["kind"]) == {"action", "plan", "verified", "concern", "oversight", "other"}
 
 
+def test_evaluate_without_a_pages_folder(tmp_path):
+    result = runner.invoke(app, ["evaluate", "--pages", str(tmp_path / "none"), "--gold", str(tmp_path)])
+    assert result.exit_code == 1 and "none: not a folder; expected a folder of *.txt pages" in result.stderr
+
+
+def test_train_on_a_corpus_file_that_is_not_text(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_bytes(b"\x80\x81 binary \xff\n" * 4)
+    result = runner.invoke(app, ["train", "--corpus", str(corpus), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "not UTF-8 text" in result.stderr and "internal error" not in result.stderr
+
+
 def test_train_small_corpus(tmp_path):
     result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(tmp_path / "m"), "--folds", "2"])
     assert result.exit_code == 0 and "kind macro-F1" in result.stdout and (tmp_path / "m" / "meta.json").exists()

@@ -67,6 +67,11 @@ def test_all_problems_are_reported_at_once(tmp_path, good_record):
     assert any(p.startswith("c.jsonl:3: not a JSON object") for p in problems)
 
 
+def test_a_line_that_is_not_utf8_is_reported(tmp_path, good_record):
+    (tmp_path / "c.jsonl").write_bytes(json.dumps(good_record).encode() + b"\n{\"id\": \"caf\xe9\"}\n")
+    assert check_corpus(tmp_path) == ["c.jsonl:2: not UTF-8 text (bad byte at column 12); save the file as UTF-8"]
+
+
 def test_fingerprint_changes_with_content(tmp_path, good_record):
     problems_of(tmp_path, good_record)
     before = fingerprint(tmp_path)
