@@ -77,8 +77,7 @@ def save_model(models: Models, meta: dict[str, Any], out_dir: Path) -> Path:
     import joblib
 
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp = writable_beside(out_dir)
     try:
         files = {}
         for part in PARTS:
@@ -95,6 +94,17 @@ def save_model(models: Models, meta: dict[str, Any], out_dir: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def writable_beside(out_dir: Path) -> Path:
+    """A new empty folder next to ``out_dir``, where a model is written before it is swapped in;
+    training calls it first, so that an --out it cannot write fails before minutes of fitting."""
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    except OSError as exc:
+        raise ModelError(f"{out_dir}: cannot write a model folder here ({exc.strerror or exc}); "
+                         f"pass an --out folder in a place you can write to") from None
 
 
 def _swap_in(tmp: Path, out_dir: Path) -> None:

@@ -21,7 +21,7 @@ from .corpus import DEFAULT_CORPUS, CorpusPage, fingerprint, load_corpus
 from .features import SegmentContext, SegmentFeaturizer
 from .linker import PAIR_FEATURES, RecLinker
 from .records import KINDS, STRANDS, SUBSTANTIVE
-from .store import DEFAULT_MODEL, save_model
+from .store import DEFAULT_MODEL, save_model, writable_beside
 from .tuning import cv_metrics, tune_link, tune_strands
 
 KIND_C = 16.0
@@ -153,6 +153,7 @@ class TrainReport:
 
 def train_model(corpus: Path = DEFAULT_CORPUS, out_dir: Path = DEFAULT_MODEL, seed: int = 0, folds: int = 5) -> TrainReport:
     started = dt.datetime.now(dt.timezone.utc)
+    writable_beside(out_dir).rmdir()
     pages = load_corpus(corpus)
     data = build_data(pages)
     oof = cross_validate(data, seed, folds)

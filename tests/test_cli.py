@@ -159,6 +159,14 @@ def test_train_on_a_corpus_file_that_is_not_text(tmp_path):
     assert result.exit_code == 1 and "not UTF-8 text" in result.stderr and "internal error" not in result.stderr
 
 
+def test_train_to_a_folder_it_cannot_write_fails_before_training(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(blocker / "m")])
+    assert result.exit_code == 1 and "cannot write a model folder here" in result.stderr
+    assert "cross-validated" not in result.stdout and list(tmp_path.iterdir()) == [blocker]
+
+
 def test_train_small_corpus(tmp_path):
     result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(tmp_path / "m"), "--folds", "2"])
     assert result.exit_code == 0 and "kind macro-F1" in result.stdout and (tmp_path / "m" / "meta.json").exists()
