@@ -13,6 +13,7 @@ statuses recomputed by the guide's rule, so ``peelnlp train`` learns from the co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -291,9 +292,16 @@ def write_atomic(path: Path, text: str | Iterable[str]) -> int:
         size = part.stat().st_size
         os.replace(part, path)
     except OSError as exc:
-        part.unlink(missing_ok=True)
-        raise ResultsError(f"{path}: cannot write ({exc.strerror}); check the folder exists and is writable") from None
+        _remove(part)
+        where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(part) else ""
+        raise ResultsError(f"{path}: cannot write ({exc.strerror}{where}); check the folder exists and is writable") from None
     except BaseException:  # the pieces failed to come (a bad results file, Ctrl-C): no half file is left
-        part.unlink(missing_ok=True)
+        _remove(part)
         raise
     return size
+
+
+def _remove(part: Path) -> None:
+    """Remove a half-written file, if there is one and its folder can be reached at all."""
+    with contextlib.suppress(OSError):
+        part.unlink(missing_ok=True)

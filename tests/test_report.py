@@ -138,6 +138,13 @@ def test_unwritable_target_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no such results file" in result.output
 
 
+def test_a_file_where_the_folder_should_be_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ResultsError, match=f"cannot write \\(File exists: {blocker}\\)"):
+        write_report(TAGGED, blocker / "r.html")
+
+
 # --- in a real browser ----------------------------------------------------------------------
 
 CATCH = ("window.__errors = [];"
