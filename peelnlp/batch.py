@@ -49,6 +49,7 @@ class Summary:
     out: Path
     format: str
     failures: tuple[str, ...]
+    workers: int = 1  # worker processes on this machine (a dask cluster's are its own)
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -76,7 +77,10 @@ def score(
     """
     if batch_size < 1 or (workers is not None and workers < 1):
         raise InputError(f"--batch-size and --workers must be at least 1; got {batch_size} and {workers}")
-    job = _Job(tuple(inputs), model, workers or os.cpu_count() or 1, batch_size, dask, loader or load_model, on_progress)
+    cores = os.cpu_count() or 1
+    # More processes than cores only share the cores, and each holds its own copy of the model.
+    local = min(workers or cores, cores)
+    job = _Job(tuple(inputs), model, local, batch_size, dask, loader or load_model, on_progress)
     out, fmt = Path(out), output_format(Path(out), to)
     sink, counts = open_sink(out, fmt), Counts()
     try:
@@ -85,7 +89,7 @@ def score(
         sink.abort(counts)  # keeps the committed batches (SQLite) or removes the .part files
         raise
     sink.finish(counts)
-    return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures))
+    return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures), local)
 
 
 def _score_into(sink: ResultsSink, counts: Counts, job: _Job) -> None:

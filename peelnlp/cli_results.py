@@ -27,7 +27,7 @@ def score(
              "*.csv files (id,text columns), or - for stdin.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Results file: .sqlite (default), .jsonl or .csv.", show_default=False)],
     to: Annotated[ResultsFormat | None, typer.Option("--to", help="Output format (default: from the --out suffix, else sqlite).")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).", show_default=False)] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default and most: the machine's cores).", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Pages per worker task and per committed transaction.")] = 64,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     model: Annotated[Path | None, typer.Option(help="Model folder (default: the committed models/default/).", show_default=False)] = None,

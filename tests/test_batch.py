@@ -304,3 +304,9 @@ def test_cli_refuses_an_output_that_is_not_a_results_file(tmp_path: Path) -> Non
     result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "notes.sqlite")])
     assert result.exit_code == 1
     assert "is not a SQLite database" in result.stderr and "Traceback" not in result.output
+
+
+def test_workers_are_at_most_the_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 1)
+    summary = batch.score([str(PAGES)], tmp_path / "r.jsonl", workers=64, loader=stand_in)
+    assert summary.workers == 1 and summary.scored == 6
