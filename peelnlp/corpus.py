@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import CorpusError
 from .gaps import rec_status
-from .records import KINDS, STATUSES, STRANDS, Page
+from .records import KINDS, STATUSES, STRANDS, Page, parse_json
 from .refs import explicit_refs
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -63,7 +63,7 @@ def _records(root: Path) -> Iterator[tuple[str, dict | None, str | None]]:
                     continue
                 where = f"{path.name}:{line_no}"
                 try:
-                    yield where, json.loads(line.decode("utf-8")), None
+                    yield where, parse_json(line.decode("utf-8")), None
                 except UnicodeDecodeError as exc:
                     yield where, None, f"not UTF-8 text (bad byte at column {exc.start + 1}); save the file as UTF-8"
                 except json.JSONDecodeError as exc:

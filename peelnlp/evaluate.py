@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .records import KINDS, STRANDS, SUBSTANTIVE, Page
+from .records import KINDS, STRANDS, SUBSTANTIVE, Page, parse_json
 
 BOUNDARY_TOLERANCE = 6
 
@@ -31,7 +31,7 @@ def load_gold(gold_dir: Path) -> dict[str, Page]:
     gold = {}
     for path in files:
         try:
-            page = Page.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            page = Page.from_dict(parse_json(path.read_text(encoding="utf-8")))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{path}: not a page record ({exc}); see the page record schema") from None
         gold[page.id] = page

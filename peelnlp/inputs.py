@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
-import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .records import parse_json
 from .sources import MAX_PAGE_BYTES, Source, decode_page, expand_paths, read_source
 
 
@@ -76,7 +76,7 @@ def _jsonl_task(line: bytes, where: str, fallback: str) -> Task:
     if len(line) > MAX_PAGE_BYTES * 2:
         return _failed(fallback, where, f"{where}: a line of {len(line):,} bytes is larger than any page record")
     try:
-        record = json.loads(line)
+        record = parse_json(line)
     except ValueError as exc:
         return _failed(fallback, where, f"{where}: not valid JSON ({exc}); expected one {{\"id\", \"text\"}} object per line")
     text = record.get("text", record.get("raw")) if isinstance(record, dict) else None

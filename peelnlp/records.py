@@ -5,8 +5,11 @@ Records are frozen: a stage returns a new record (``dataclasses.replace``) inste
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 KINDS: tuple[str, ...] = ("action", "plan", "verified", "concern", "oversight", "other")
 STRANDS: tuple[str, ...] = ("pursue", "prevent", "protect", "prepare")
@@ -169,3 +172,16 @@ class Failure:
 
     name: str
     error: str
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON with orjson, several times faster on the three small documents of every segment;
+    ``json`` also reads what orjson refuses (NaN, Infinity) from files other tools wrote. Input
+    nested too deeply for either is a ``json.JSONDecodeError`` like any other broken JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None

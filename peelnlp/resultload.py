@@ -15,10 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
 from .errors import ResultsError
-from .records import Entry, Page, Recommendation, RecStatus, Segment
+from .records import Entry, Page, Recommendation, RecStatus, Segment, parse_json
 from .results import QUERY_PARAMETERS, is_sqlite
 
 _CHUNK = QUERY_PARAMETERS  # pages per round of child-table queries
@@ -191,15 +189,6 @@ def _by_page(conn: sqlite3.Connection, sql: str, keys: list[int]) -> dict[int, l
     for key, *row in conn.execute(sql, keys):
         found[key].append(tuple(row))
     return found
-
-
-def parse_json(text: str) -> Any:
-    """Parse JSON with orjson, several times faster on the three small documents of every segment;
-    ``json`` also reads what orjson refuses (NaN, Infinity) from files other tools wrote."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 def _segment(row: tuple[Any, ...]) -> Segment:

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ResultsError
-from .records import Page, Segment
-from .resultload import parse_json
+from .records import Page, Segment, parse_json
 from .results import in_chunks, is_sqlite
 
 SIDECAR_SUFFIX = ".review.sqlite"

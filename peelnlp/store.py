@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ModelError
+from .records import parse_json
 
 if TYPE_CHECKING:
     from .classify import Models, Tagger
@@ -123,9 +124,11 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
     if not meta_path.is_file():
         raise ModelError(f"{model_dir}: no meta.json; expected a model folder made by `peelnlp train`")
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = parse_json(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{meta_path}: unreadable ({exc}); retrain with `peelnlp train`") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"{meta_path}: not a JSON object; expected the meta.json of `peelnlp train`")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{model_dir}: model format {meta.get('format_version')!r}, this peelnlp reads format "
                          f"{FORMAT_VERSION}; retrain with `peelnlp train`")

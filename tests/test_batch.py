@@ -310,3 +310,11 @@ def test_workers_are_at_most_the_cores(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(batch.os, "cpu_count", lambda: 1)
     summary = batch.score([str(PAGES)], tmp_path / "r.jsonl", workers=64, loader=stand_in)
     assert summary.workers == 1 and summary.scored == 6
+
+
+def test_a_line_nested_too_deeply_fails_alone(tmp_path: Path) -> None:
+    inputs = tmp_path / "in.jsonl"
+    page = (PAGES / "300035.txt").read_text(encoding="utf-8")
+    inputs.write_text("[" * 100_000 + "\n" + json.dumps({"id": "ok", "text": page}) + "\n")
+    summary = batch.score([str(inputs)], tmp_path / "r.jsonl", workers=1, loader=stand_in)
+    assert (summary.scored, summary.failed) == (1, 1) and "nested too deeply" in summary.failures[0]
