@@ -153,6 +153,7 @@ class TrainReport:
 
 def train_model(corpus: Path = DEFAULT_CORPUS, out_dir: Path = DEFAULT_MODEL, seed: int = 0, folds: int = 5) -> TrainReport:
     started = dt.datetime.now(dt.timezone.utc)
+    out_dir = Path(out_dir)
     writable_beside(out_dir).rmdir()
     pages = load_corpus(corpus)
     data = build_data(pages)
