@@ -222,6 +222,8 @@ def tag(
         raise typer.BadParameter("--recommendations and --comment go together")
     if not pages and recommendations is None:
         raise typer.BadParameter("give page files, or --recommendations FILE with --comment TEXT")
+    if pages and recommendations is not None:
+        raise typer.BadParameter("give page files or --recommendations with --comment, not both")
     if emit_pages_promptly(_tagged(pages, recommendations, comment, explain, model), fmt):
         raise typer.Exit(1)
 

@@ -108,6 +108,13 @@ def test_tag_needs_pages_or_a_comment():
     assert result.exit_code == 2 and "give page files" in result.output
 
 
+def test_tag_takes_pages_or_a_comment_not_both(tmp_path):
+    recs = tmp_path / "recs.txt"
+    recs.write_text("map all OCGs\ntrain LROs\n")
+    result = runner.invoke(app, ["tag", SEED, "--recommendations", str(recs), "--comment", "LROs trained."])
+    assert result.exit_code == 2 and "not both" in result.output
+
+
 def test_tag_with_a_model_folder_that_is_not_one(tmp_path):
     result = runner.invoke(app, ["tag", SEED, "--model", str(tmp_path)])
     assert result.exit_code == 1 and "no meta.json" in result.stderr
