@@ -82,7 +82,7 @@ class RecLinker(BaseEstimator):
         """Learn the word space from all texts and the latent space from linked (segment + recommendation) pairs."""
         from sklearn.decomposition import TruncatedSVD
 
-        self.space_ = TermSpace().fit(tokenize(texts + pair_docs))
+        self.space_ = TermSpace(skip_function_words=True).fit(tokenize(texts + pair_docs))
         self.chars_ = CharSpace().fit(tokenize(texts))
         space = self.space_.transform(tokenize(pair_docs + texts))
         k = max(2, min(self.n_components, space.shape[1] - 1, space.shape[0] - 1))

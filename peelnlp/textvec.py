@@ -90,18 +90,32 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     return Tokens(raw, raw_doc, stems, stem_doc, len(per_text))
 
 
+# Words that say nothing of a text's subject: for telling which recommendation a segment is about,
+# "if", "when" and "these" are noise that TF-IDF still weighs (they are not in every text).
+FUNCTION_WORDS = frozenset(
+    "a an the this that these those it its they them their theirs we our ours us i me my you your he him his she "
+    "her is are was were be been being am has have having had do does did doing will would shall should can could "
+    "may might must of in on at to for from by with without about as into onto over under between through during "
+    "before after above below up down out off than then so and or but nor not no if when where while whilst which "
+    "who whom whose what how why also there here such each all any both either neither some other others same "
+    "very more most less further again once only own too just within upon whether".split())
+
+
 class TermSpace:
     """Unigram (and optionally bigram) stem features with TF-IDF weights, fitted on a batch of texts."""
 
-    def __init__(self, bigrams: bool = False, min_df: int = 1, max_features: int | None = None) -> None:
+    def __init__(self, bigrams: bool = False, min_df: int = 1, max_features: int | None = None,
+                 skip_function_words: bool = False) -> None:
         self.bigrams = bigrams
         self.min_df = min_df
         self.max_features = max_features
+        self.skip_function_words = skip_function_words
 
     # ---- fitting -------------------------------------------------------------------------------
 
     def fit(self, tokens: Tokens) -> TermSpace:
-        self.stems_ = "\0".join(sorted(set(tokens.stems)))
+        skipped = {stem(w) for w in FUNCTION_WORDS} if self.skip_function_words else set()
+        self.stems_ = "\0".join(sorted(set(tokens.stems) - skipped))
         self._index = None
         keys, docs = self._keys(tokens)
         pairs = np.unique(np.stack([docs, keys]), axis=1)  # (doc, key) once each: document frequency

@@ -141,3 +141,10 @@ def test_char_counts_are_the_same_when_the_word_cache_is_full(monkeypatch):
     np.testing.assert_array_equal(small.counts(tokens).toarray(), expected)
     np.testing.assert_array_equal(small.counts(tokens).toarray(), expected)
     assert len(small._words.number) == len(set(tokens.raw))
+
+
+def test_function_words_can_be_left_out_of_a_term_space():
+    tokens = tokenize(["The force has made contact with the Home Office about these rules, if asked."])
+    kept = TermSpace(skip_function_words=True).fit(tokens).feature_names()
+    assert kept == sorted(["forc", "made", "contact", "home", "offic", "rule", "ask"])
+    assert {"the", "has", "these", "if", "with"} <= set(TermSpace().fit(tokens).feature_names())
