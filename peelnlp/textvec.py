@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 
 import numpy as np
 import Stemmer
@@ -233,12 +233,13 @@ class CharSpace:
         Texts × words, then words × grams: only the batch's distinct words are cut into grams."""
         if self._words is None:
             self._words = _Words(self.grams_.split("\0") if self.grams_ else [])
-        ids, raw_doc, n_docs = self._words.ids(tokens.raw), tokens.raw_doc, tokens.n_docs
-        if docs is not None:
+        words, raw_doc, n_docs = tokens.raw, tokens.raw_doc, tokens.n_docs
+        if docs is not None:  # only these texts' words are looked up, not the whole batch's
             row = np.full(n_docs, -1, dtype=np.int64)
             row[docs] = np.arange(len(docs))
             keep = row[raw_doc] >= 0
-            ids, raw_doc, n_docs = ids[keep], row[raw_doc[keep]], len(docs)
+            words, raw_doc, n_docs = list(compress(words, keep.tolist())), row[raw_doc[keep]], len(docs)
+        ids = self._words.ids(words)
         used, column = np.unique(ids, return_inverse=True)
         text_words = sparse.csr_matrix((np.ones(len(ids), np.float32), (raw_doc, column)), shape=(n_docs, len(used)))
         return (text_words @ self._words.grams(used, len(self.idf_))).tocsr()
