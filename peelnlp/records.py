@@ -175,9 +175,10 @@ class Failure:
 
 
 def parse_json(text: str | bytes) -> Any:
-    """Parse JSON with orjson, several times faster on the three small documents of every segment;
-    ``json`` also reads what orjson refuses (NaN, Infinity) from files other tools wrote. Input
-    nested too deeply for either is a ``json.JSONDecodeError`` like any other broken JSON."""
+    """Parse a JSON record (page input, results, corpus, gold, model meta) with orjson, several times
+    faster on the many small documents a results file holds; ``json`` also reads what orjson
+    refuses (NaN, Infinity) from files other tools wrote. Input nested too deeply for either is a
+    ``json.JSONDecodeError`` like any other broken JSON."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
