@@ -127,7 +127,7 @@ class TermSpace:
             keep = np.zeros_like(keep)
             keep[order] = True
         self.keys_, df = uniq[keep], df[keep]
-        self.idf_ = (np.log((1 + tokens.n_docs) / (1 + df)) + 1).astype(np.float32)
+        self.idf_ = smooth_idf(df, tokens.n_docs)
         return self
 
     @property
@@ -189,6 +189,11 @@ class TermSpace:
         self._index = None
 
 
+def smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
+    """scikit-learn's smooth IDF: as if one more text held every term."""
+    return (np.log((1 + n_docs) / (1 + df)) + 1).astype(np.float32)
+
+
 def tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     """Counts → sublinear TF × IDF, each row scaled to unit length."""
     out = counts.astype(np.float32, copy=True)
@@ -216,14 +221,15 @@ class CharSpace:
         self.min_df = min_df
 
     def fit(self, tokens: Tokens) -> CharSpace:
+        grams_of = {word: char_grams(word) for word in set(tokens.raw)}  # each distinct word cut once
         df: dict[str, int] = {}
         starts = np.searchsorted(tokens.raw_doc, np.arange(1, tokens.n_docs))
         for doc in np.split(np.asarray(tokens.raw, dtype=object), starts):
-            for gram in set(chain.from_iterable(map(char_grams, doc))):
+            for gram in set(chain.from_iterable(map(grams_of.__getitem__, set(doc)))):
                 df[gram] = df.get(gram, 0) + 1
         kept = sorted(g for g, n in df.items() if n >= self.min_df)
         self.grams_ = "\0".join(kept)
-        self.idf_ = (np.log((1 + tokens.n_docs) / (1 + np.asarray([df[g] for g in kept]))) + 1).astype(np.float32)
+        self.idf_ = smooth_idf(np.asarray([df[g] for g in kept]), tokens.n_docs)
         self._words: _Words | None = None
         return self
 
