@@ -35,7 +35,8 @@ def feature_layout() -> str:
     layout = [*CUE_NAMES, "|", *PAIR_FEATURES, "|", "strands read linked recommendations",
               "|", "snowball stems, token-pattern cues", "|", "strand features copied for SOC pages",
               "|", "kind features copied for tracked pages", "|", "main clause: after but, before a later although",
-              "|", "not only ... but: no contrast", "|", "general remark: a demonstrative, not any 'the'"]
+              "|", "not only ... but: no contrast", "|", "general remark: a demonstrative, not any 'the'",
+              "|", "kind and strand models read character n-grams"]
     return hashlib.sha256("\n".join(layout).encode()).hexdigest()[:16]
 
 

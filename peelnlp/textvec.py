@@ -253,6 +253,9 @@ class CharSpace:
     def weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         return tfidf(counts, self.idf_)
 
+    def feature_names(self) -> list[str]:
+        return self.grams_.split("\0") if self.grams_ else []
+
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_words"}
 

@@ -1,5 +1,7 @@
 """The shared segment features: cue columns by name, and the kind and strand matrices."""
 
+import dataclasses
+
 import numpy as np
 
 from peelnlp.classify import page_contexts
@@ -45,27 +47,45 @@ def test_cue_columns_follow_the_segment_context():
     assert all(c["soc_page"] > 0 for c in cues) and "multi_rec_page" not in cues[0]
 
 
-def test_kind_matrix_copies_the_features_on_tracked_pages_only():
+def fitted():
     ctxs = contexts()
     featurizer = SegmentFeaturizer().fit(ctxs * 3)
     X = featurizer.transform(ctxs)
+    n_chars = len(featurizer.char_feature_names())
+    assert n_chars > 0
+    return ctxs, featurizer, X, X.shape[1] - n_chars
+
+
+def test_kind_matrix_copies_the_features_on_tracked_pages_only():
+    ctxs, featurizer, X, shared = fitted()
     Xk = featurizer.kind_matrix(X, ctxs)
-    assert Xk.shape == (X.shape[0], 2 * X.shape[1]) and all(c.tracked for c in ctxs)
-    np.testing.assert_array_equal(Xk[:, X.shape[1]:].toarray(), Xk[:, :X.shape[1]].toarray())
+    assert Xk.shape == (X.shape[0], 2 * shared) and all(c.tracked for c in ctxs)  # no character n-grams
+    np.testing.assert_array_equal(Xk[:, shared:].toarray(), Xk[:, :shared].toarray())
     soc = featurizer.words_.n_features + CUE_NAMES.index("soc_page")
-    assert X[:, soc].min() > 0 and Xk[:, soc].nnz == 0 and Xk[:, X.shape[1] + soc].nnz == 0  # strands only
-    others = np.delete(np.arange(X.shape[1]), soc)
+    assert X[:, soc].min() > 0 and Xk[:, soc].nnz == 0 and Xk[:, shared + soc].nnz == 0  # strands only
+    others = np.delete(np.arange(shared), soc)
     np.testing.assert_array_equal(Xk[:, others].toarray(), X[:, others].toarray())
-    untracked = [c.__class__(**{**c.__dict__, "tracked": False}) for c in ctxs]
-    assert featurizer.kind_matrix(X, untracked)[:, X.shape[1]:].nnz == 0
+    untracked = [dataclasses.replace(c, tracked=False) for c in ctxs]
+    assert featurizer.kind_matrix(X, untracked)[:, shared:].nnz == 0
     assert len(featurizer.kind_feature_names()) == Xk.shape[1]
 
 
-def test_strand_matrix_adds_linked_words_and_a_soc_page_copy():
-    ctxs = contexts()
-    featurizer = SegmentFeaturizer().fit(ctxs * 3)
-    X = featurizer.transform(ctxs)
+def test_strand_matrix_adds_linked_words_a_soc_page_copy_and_the_character_grams():
+    ctxs, featurizer, X, shared = fitted()
     Xs = featurizer.strand_matrix(X, [ctxs[0].page_topic] * len(ctxs))
     assert Xs.shape[1] == len(featurizer.strand_feature_names())
-    half = Xs.shape[1] // 2
-    np.testing.assert_array_equal(Xs[:, :half].toarray(), Xs[:, half:].toarray())  # a SOC page: the copy is live
+    n_chars = X.shape[1] - shared
+    copied = Xs[:, : Xs.shape[1] - n_chars]
+    half = copied.shape[1] // 2
+    np.testing.assert_array_equal(copied[:, :half].toarray(), copied[:, half:].toarray())  # a SOC page: the copy is live
+    np.testing.assert_array_equal(Xs[:, -n_chars:].toarray(), X[:, shared:].toarray())
+    assert featurizer.strand_feature_names()[-1].startswith("chars:")
+
+
+def test_character_grams_reach_a_word_the_featurizer_never_saw():
+    ctxs, featurizer, _, shared = fitted()
+    # "finance" stems apart from "financial" (on the page), but shares its opening grams.
+    X = featurizer.transform([dataclasses.replace(ctxs[0], text="Finance")])
+    assert X[:, : featurizer.words_.n_features].nnz == 0
+    grams = {featurizer.char_feature_names()[k] for k in X[:, shared:].indices}
+    assert {"chars:fina", "chars:finan"} <= grams
