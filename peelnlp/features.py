@@ -127,12 +127,12 @@ class SegmentFeaturizer:
     """SegmentContext list → sparse matrix: word stems and stem bigrams, cue features, the page
     topic, and last the character n-grams of the segment's words, which only the strand models read.
 
-    The n-grams carry a word the corpus never labelled to the words it shares a root with
-    ("criminality" to "criminal", "cyber-literate" to "cyber"), and real paragraphs use words the
-    corpus does not: they raised strand F1 under cross-validation, most where whole corpus files
-    are held out, and on real pages. The kind model does without them: cross-validation liked
-    them there too, but on real pages they swapped descriptions of work and inspection findings
-    between `action` and `verified`, more often wrongly than rightly."""
+    The n-grams carry a word to the words it shares a root with where the stems keep them apart
+    ("financial" to "finance", "cybercrime" to "cyber", "analysis" to "analysts"), and real
+    paragraphs use words the corpus does not: they raised strand F1 under cross-validation, most
+    where whole corpus files are held out, and on real pages. The kind model does without them:
+    cross-validation liked them there too, but on real pages they swapped descriptions of work
+    and inspection findings between `action` and `verified`, more often wrongly than rightly."""
 
     def fit(self, contexts: Sequence[SegmentContext]) -> SegmentFeaturizer:
         tokens = tokenize([c.text for c in contexts])
