@@ -159,7 +159,7 @@ class SegmentFeaturizer:
         say "the force has …" with different intent; the copy lets the kind model weigh the same
         words apart in the two."""
         tracked = np.asarray([c.tracked for c in contexts], dtype=np.float32)
-        X = self._split_chars(self._without_soc_share(X))[0]
+        X = self._without_soc_share(self._split_chars(X)[0])  # the n-grams are dropped before the copy
         return sparse.hstack([X, sparse.diags(tracked) @ X], format="csr")
 
     def _split_chars(self, X: sparse.csr_matrix) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:

@@ -238,7 +238,7 @@ class CharSpace:
 
         Texts × words, then words × grams: only the batch's distinct words are cut into grams."""
         if self._words is None:
-            self._words = _Words(self.grams_.split("\0") if self.grams_ else [])
+            self._words = _Words(self.feature_names())
         words, raw_doc, n_docs = tokens.raw, tokens.raw_doc, tokens.n_docs
         if docs is not None:  # only these texts' words are looked up, not the whole batch's
             row = np.full(n_docs, -1, dtype=np.int64)
