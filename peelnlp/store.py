@@ -36,7 +36,7 @@ def feature_layout() -> str:
               "|", "snowball stems, token-pattern cues", "|", "strand features copied for SOC pages",
               "|", "kind features copied for tracked pages", "|", "main clause: after but, before a later although",
               "|", "not only ... but: no contrast", "|", "general remark: a demonstrative, not any 'the'",
-              "|", "kind and strand models read character n-grams"]
+              "|", "strand models read character n-grams"]
     return hashlib.sha256("\n".join(layout).encode()).hexdigest()[:16]
 
 
