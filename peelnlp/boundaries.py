@@ -1,7 +1,8 @@
 """Where a progress comment is cut into action segments: pure character rules, linear in the text.
 
 The rules are the annotation guide's: sentences (also run into the next with no stop or space,
-or spliced to it with a comma); bullets (also run into the text with no line break); semicolon
+or spliced to it with a comma); bullets and numbered or lettered items (also run into the text
+with no line break: "…action: 1. An audit … 2. A review …", "(a) … (b) …"); semicolon
 clauses of a list that follows a colon or sits among bullets; paragraph breaks.
 Never after an abbreviation common in these texts, never inside brackets.
 """
@@ -29,8 +30,18 @@ _BULLET = re.compile(
 _SENTENCE = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z])")
 _COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))")
 _SEMICOLON = re.compile(r";")
-_AND_BULLET = re.compile(r"[ \t]*(?:and|or)?[ \t]*(?=[" + BULLETS + "])")
-_LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|\(?[a-z0-9]{{1,2}}\)\s|\d{{1,2}}\.\s)+")
+# A list item marker: "1." or "1)" or "(1)", "a)" or "(a)", "(iii)".
+_ITEM = r"(?:\d{1,2}[.)]|\(\d{1,2}\)|\(?(?:[a-z]|[ivx]{1,4})\))"
+_AND_BULLET = re.compile(r"[ \t]*(?:and|or)?\s*(?=[" + BULLETS + r"]|" + _ITEM + r"[ \t])")
+_LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|{_ITEM}\s)+")
+# A marker run into the text after a stop, colon, semicolon or closing bracket ("…action: 1. An
+# audit 2. A review"); it counts only in a run that counts up from 1, a or i (``_run_in_items``).
+_RUN_IN_ITEM = re.compile(r"(?<![\w.,/£$-])(\(?)(\d{1,2}|[a-z]|[ivx]{1,4})([.)])[ \t]+(?=[\"“(]?[A-Za-z])")
+_FIRST_ITEM = re.compile(r"[1ai][.)][ \t]+[\"“(]?[A-Za-z]")
+_BEFORE_ITEM = re.compile(r"(?:[.:;!?)”\"\n]|\b(?:and|or))[ \t]*\Z")
+_LINE_ITEM_DOT = re.compile(r"[ \t]*\d{1,2}(\.)[ \t]")  # a numbered item opening the text
+_TWO_WORDS = re.compile(r"[^\W_]+\W+[^\W_]+")
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
 _BRACKET_OR_BREAK = re.compile(r"[()\[\]\n]")
 _WORD_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z][A-Za-z.]*)$")
 _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # "e.g", "u.k"
@@ -56,9 +67,12 @@ _CLAUSE_OPENER = re.compile(
 def segment_spans(text: str) -> list[tuple[int, int]]:
     """Character spans ``(start, end)`` of the segments of one comment, in order, not overlapping."""
     depth = _Depths(text)
-    cuts = set(_paragraph_cuts(text)) | set(_bullet_cuts(text))
-    sentence_cuts = [m.end() for m in _SENTENCE.finditer(text)
-                     if not depth[m.start()] and not _after_abbreviation(text, m.start())]
+    items = _run_in_items(text, depth)
+    bullets = list(_BULLET.finditer(text))
+    marker_dots = {dot for _, dot in items} | _numbered_line_dots(text, bullets)
+    cuts = set(_paragraph_cuts(text)) | {_bullet_start(text, m.start()) for m in bullets} | {start for start, _ in items}
+    sentence_cuts = [m.end() for m in _SENTENCE.finditer(text) if m.start() not in marker_dots
+                     and not depth[m.start()] and not _after_abbreviation(text, m.start())]
     colon_cuts = [m.end() for m in _COLON.finditer(text) if not depth[m.start()] and not _is_time(text, m.start())]
     cuts.update(sentence_cuts, colon_cuts, _run_on_cuts(text, depth))
     cuts.update(_splice_cuts(text, depth, sorted(cuts)))
@@ -89,12 +103,62 @@ def _paragraph_cuts(text: str) -> list[int]:
     return [m.start() for m in _PARAGRAPH.finditer(text)]
 
 
-def _bullet_cuts(text: str) -> list[int]:
-    return [_bullet_start(text, m.start()) for m in _BULLET.finditer(text)]
+def _numbered_line_dots(text: str, bullets: list[re.Match[str]]) -> set[int]:
+    """The stops of "1." items opening a line: they end no sentence ("1. The force …" is one segment)."""
+    dots = {m.start(1)} if (m := _LINE_ITEM_DOT.match(text)) else set()
+    for b in bullets:
+        dot = text.find(".", b.start(), b.end()) if text[b.start()] == "\n" else -1
+        if dot > 0 and text[dot - 1].isdigit():
+            dots.add(dot)
+    return dots
 
 
 def _bullet_start(text: str, start: int) -> int:
     return start + (text[start] in "\n:;")
+
+
+def _run_in_items(text: str, depth: _Depths) -> list[tuple[int, int]]:
+    """Item markers run into the text, as ``(start, position of the marker's last character)``.
+
+    A marker alone is a number or a letter ("Arrests: 12. Seizures: 4."); markers of one style
+    that count up from 1, a or i ("1. … 2. …", "(a) … (b) …") are a list, so only runs of two
+    or more count."""
+    if not _FIRST_ITEM.search(text):  # a cheap scan: few comments hold a list's first marker
+        return []
+    runs: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+    out: list[tuple[int, int]] = []
+    for m in _RUN_IN_ITEM.finditer(text):
+        opener, label, closer = m.groups()
+        if (opener and closer != ")") or depth[m.start()]:
+            continue
+        after_stop = _item_may_start(text, m.start())
+        for style in ("digit", "letter", "roman"):
+            if _ordinal(label, style) is None:
+                continue
+            key = (style, opener, closer)
+            run = runs.setdefault(key, [])
+            # Later items of a bracketed run may follow any word ("(a) an audit (b) a review"), but
+            # an item is at least two words: "(a) and (b) were met" is not a list.
+            if (run and _ordinal(label, style) == len(run) + 1 and (after_stop or opener)
+                    and _TWO_WORDS.search(text, run[-1][1], m.start())):
+                run.append((m.start(), m.end(3) - 1))
+            elif _ordinal(label, style) == 1 and after_stop:
+                out += run if len(run) > 1 else []
+                runs[key] = [(m.start(), m.end(3) - 1)]
+    out += [item for run in runs.values() if len(run) > 1 for item in run]
+    return sorted(set(out))
+
+
+def _item_may_start(text: str, start: int) -> bool:
+    return start == 0 or bool(_BEFORE_ITEM.search(text, max(0, start - 6), start))
+
+
+def _ordinal(label: str, style: str) -> int | None:
+    if style == "digit":
+        return int(label) if label.isdigit() else None
+    if style == "letter":
+        return ord(label) - ord("a") + 1 if len(label) == 1 and label.isalpha() else None
+    return _ROMAN.index(label) + 1 if label in _ROMAN else None
 
 
 def _run_on_cuts(text: str, depth: _Depths) -> list[int]:

@@ -43,6 +43,23 @@ def cut(text: str) -> list[str]:
                  ["The audit has finished, we are told, and a report is due."], id="aside-not-a-splice"),
     pytest.param("In the meantime, we have written to partners.", ["In the meantime, we have written to partners."],
                  id="no-verb-before-the-comma"),
+    pytest.param("The force took action: 1. An audit of LROs. 2. A peer review. 3. Training.",
+                 ["The force took action:", "An audit of LROs.", "A peer review.", "Training."], id="run-in-numbers"),
+    pytest.param("The force took action: (a) An audit of LROs (b) A peer review (c) Training for staff.",
+                 ["The force took action:", "An audit of LROs", "A peer review", "Training for staff."], id="run-in-letters"),
+    pytest.param("Update: (i) LROs appointed (ii) training delivered (iii) reviews held.",
+                 ["Update:", "LROs appointed", "training delivered", "reviews held."], id="run-in-roman"),
+    pytest.param("The force has: 1) appointed an LRO; 2) trained staff; and 3) reviewed its policy.",
+                 ["The force has:", "appointed an LRO;", "trained staff; and", "reviewed its policy."], id="and-before-a-marker"),
+    pytest.param("Areas for improvement:\n\n1. The force should act.\n\n2. The force should review.",
+                 ["Areas for improvement:", "The force should act.", "The force should review."], id="numbered-lines"),
+    pytest.param("Actions:\n1. An audit of OCGs; and\n2. a review of plans.",
+                 ["Actions:", "An audit of OCGs; and", "a review of plans."], id="and-before-the-next-line"),
+    pytest.param("Arrests: 12. Seizures: 4. Charges: 1. Done.", ["Arrests: 12.", "Seizures: 4.", "Charges: 1.", "Done."],
+                 id="numbers-that-are-no-list"),
+    pytest.param("This is recommendation 2. The force acted.", ["This is recommendation 2.", "The force acted."],
+                 id="number-ends-a-sentence"),
+    pytest.param("Conditions: (a) and (b) were met.", ["Conditions: (a) and (b) were met."], id="letters-that-are-no-list"),
 ])
 def test_cuts(text, expected):
     assert cut(text) == expected
