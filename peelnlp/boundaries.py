@@ -35,7 +35,7 @@ _ITEM = r"(?:\d{1,2}[.)]|\(\d{1,2}\)|\(?(?:[a-z]|[ivx]{1,4})\))"
 _AND_BULLET = re.compile(r"[ \t]*(?:and|or)?\s*(?=[" + BULLETS + r"]|" + _ITEM + r"[ \t])")
 _LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|{_ITEM}\s)+")
 # A marker run into the text after a stop, colon, semicolon or closing bracket ("…action: 1. An
-# audit 2. A review"); it counts only in a run that counts up from 1, a or i (``_run_in_items``).
+# audit 2. A review"); it counts only in a run that counts up from 1, a or i (``run_in_items``).
 _RUN_IN_ITEM = re.compile(r"(?<![\w.,/£$-])(\(?)(\d{1,2}|[a-z]|[ivx]{1,4})([.)])[ \t]+(?=[\"“(]?[A-Za-z])")
 _FIRST_ITEM = re.compile(r"[1ai][.)][ \t]+[\"“(]?[A-Za-z]")
 _BEFORE_ITEM = re.compile(r"(?:[.:;!?)”\"\n]|\b(?:and|or))[ \t]*\Z")
@@ -67,7 +67,7 @@ _CLAUSE_OPENER = re.compile(
 def segment_spans(text: str) -> list[tuple[int, int]]:
     """Character spans ``(start, end)`` of the segments of one comment, in order, not overlapping."""
     depth = _Depths(text)
-    items = _run_in_items(text, depth)
+    items = run_in_items(text, depth)
     bullets = list(_BULLET.finditer(text))
     marker_dots = {dot for _, dot in items} | _numbered_line_dots(text, bullets)
     cuts = set(_paragraph_cuts(text)) | {_bullet_start(text, m.start()) for m in bullets} | {start for start, _ in items}
@@ -117,14 +117,15 @@ def _bullet_start(text: str, start: int) -> int:
     return start + (text[start] in "\n:;")
 
 
-def _run_in_items(text: str, depth: _Depths) -> list[tuple[int, int]]:
+def run_in_items(text: str, depth: _Depths | None = None) -> list[tuple[int, int]]:
     """Item markers run into the text, as ``(start, position of the marker's last character)``.
 
     A marker alone is a number or a letter ("Arrests: 12. Seizures: 4."); markers of one style
     that count up from 1, a or i ("1. … 2. …", "(a) … (b) …") are a list, so only runs of two
-    or more count."""
+    or more count. Also read by ``recsplit``: recommendations are listed the same ways."""
     if not _FIRST_ITEM.search(text):  # a cheap scan: few comments hold a list's first marker
         return []
+    depth = depth or _Depths(text)
     runs: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
     out: list[tuple[int, int]] = []
     for m in _RUN_IN_ITEM.finditer(text):

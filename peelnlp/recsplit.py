@@ -1,14 +1,18 @@
 """Find the recommendation text between a page's title and its timeline, and number its recommendations.
 
-The rules of the annotation guide: items (bullets, run-in bullets, semicolon clauses, numbered
-items) hanging from a lead-in are one recommendation each; separate paragraphs that each make a
-recommendation are one each; bullets that only detail a complete recommendation stay in it.
+The rules of the annotation guide: items (bullets, semicolon clauses, numbered or lettered items,
+also run into the lead-in with no line break) hanging from a lead-in are one recommendation each;
+separate paragraphs that each make a recommendation are one each; bullets that only detail a
+complete recommendation stay in it. Headings ("Cause of concern", "Recommendation 5") and the
+finding a "Cause of concern:" paragraph opens with are context, not recommendations.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+from .boundaries import run_in_items
 
 _HEADING = re.compile(
     r"^(?:causes? of concern|areas? for improvement|recommendations?(?:\s+\d+)?|"
@@ -91,12 +95,28 @@ def _finish(state: _State) -> list[str]:
 def _paragraphs(head: str) -> list[str]:
     """Blank-line paragraphs; numbered items on consecutive lines count as paragraphs of their own."""
     out = []
-    for block in re.split(r"\n[ \t]*\n", head):
+    blocks = [part for block in re.split(r"\n[ \t]*\n", head) for part in _split_headings(block)]
+    for block in blocks:
         for p in re.split(r"\n(?=[ \t]*(?:\d{1,2}[.)]|\(\d{1,2}\))[ \t]*[A-Za-z])", block):
             p = p.strip()
             if p and not _URL.match(p):
                 out.append(p)
     return out
+
+
+def _split_headings(block: str) -> list[str]:
+    """A heading line ("Cause of concern", "Recommendation 5") is a paragraph of its own even
+    when no blank line follows it."""
+    if "\n" not in block:
+        return [block]
+    out, lines = [], []
+    for line in block.split("\n"):
+        if _HEADING.match(line.strip()):
+            out += ["\n".join(lines), line] if lines else [line]
+            lines = []
+        else:
+            lines.append(line)
+    return [p for p in [*out, "\n".join(lines)] if p.strip()]
 
 
 def _first_rec_paragraph(paragraphs: list[str]) -> int:
@@ -149,7 +169,7 @@ def _is_comment(para: str, state: _State) -> bool:
 
 
 def _take(para: str, state: _State) -> None:
-    para = _INLINE_LABEL.sub("", para)
+    para = _without_concern(_INLINE_LABEL.sub("", para))
     if _is_heading(para) and not state.recs:
         return
     if _NUMBERED.match(para):
@@ -160,6 +180,18 @@ def _take(para: str, state: _State) -> None:
         state.recs[-1] += " " + para
         return
     _take_open(para, state)
+
+
+def _without_concern(para: str) -> str:
+    """A paragraph that opens with "Cause of concern:" states the finding first; the
+    recommendation starts at the sentence with the first directive ("To address this, … should:")."""
+    if not _CONCERN_LABEL.match(para):
+        return para
+    directive = _DIRECTIVE.search(para)
+    if directive is None:
+        return para
+    starts = [m.end() for m in _SENTENCE_END.finditer(para, 0, directive.start())]
+    return para[starts[-1]:] if starts else para
 
 
 def _take_open(para: str, state: _State) -> None:
@@ -197,6 +229,9 @@ def _append_detail(para: str, state: _State) -> None:
 def _items(para: str) -> tuple[str, list[str]]:
     """Split a paragraph into its stem and bullet items; with no bullets, semicolon items after a colon."""
     parts = _BULLET.split(para)
+    run_in = _run_in_items(para)
+    if run_in and len(run_in[1]) >= len(parts) - 1:
+        return run_in
     if len(parts) > 1:
         items = [p for p in (x.strip() for x in parts[1:]) if clean_rec(p)]
         return parts[0], items
@@ -205,6 +240,16 @@ def _items(para: str) -> tuple[str, list[str]]:
         stem, rest = para[: colon + 1], para[colon + 1 :]
         return stem, _semicolon_items(rest)
     return para, []
+
+
+def _run_in_items(para: str) -> tuple[str, list[str]] | None:
+    """Numbered or lettered items run into a lead-in ("The force should: 1. Map … 2. Assign …")."""
+    marks = run_in_items(para)
+    stem = para[:marks[0][0]] if marks else ""
+    if not marks or not (stem.strip() == "" or stem.rstrip().endswith(":")):
+        return None
+    ends = [start for start, _ in marks[1:]] + [len(para)]
+    return stem, [p for p in (para[dot + 1:end].strip() for (_, dot), end in zip(marks, ends)) if clean_rec(p)]
 
 
 def _semicolon_items(text: str) -> list[str]:

@@ -125,6 +125,17 @@ def test_cut_off_last_entry():
                  ["Within six months forces should do A", "Within six months forces should do B"], id="paragraphs"),
     pytest.param("Recommendation 5\n\nBy 2018 forces should do A.", ["By 2018 forces should do A"], id="heading"),
     pytest.param("The force should: (a) do A; (b) do B; and (c) do C.", ["do A", "do B", "do C"], id="lettered"),
+    pytest.param("The force should: 1. Map all groups. 2. Assign officers. 3. Train staff.",
+                 ["Map all groups", "Assign officers", "Train staff"], id="run-in-numbers"),
+    pytest.param("The force should: (a) map all groups (b) assign officers (c) train staff.",
+                 ["map all groups", "assign officers", "train staff"], id="run-in-letters"),
+    pytest.param("The force should: 1. map all groups; 2. assign officers; and 3. train staff.",
+                 ["map all groups", "assign officers", "train staff"], id="run-in-numbers-and"),
+    pytest.param("Recommendation 5\nBy 2018 forces should do A.", ["By 2018 forces should do A"], id="heading-line"),
+    pytest.param("Cause of concern\nThe force does not map groups.\nRecommendations\nThe force should:\n• do A;\n• do B.",
+                 ["do A", "do B"], id="heading-lines"),
+    pytest.param("Cause of concern: The force does not map groups. To address this, the force should:• do A;• do B.",
+                 ["do A", "do B"], id="run-in-cause-of-concern"),
 ])
 def test_recommendation_splitting(rec_text, expected):
     page = parse_page(f"A page (1)\n\n{rec_text}\n\n[on]1 June 2018 [status]awaiting-review[/status][/on]")
