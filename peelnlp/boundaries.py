@@ -127,39 +127,35 @@ def run_in_items(text: str, depth: _Depths | None = None) -> list[tuple[int, int
         return []
     depth = depth or _Depths(text)
     runs: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
-    out: list[tuple[int, int]] = []
+    done: list[tuple[int, int]] = []
     for m in _RUN_IN_ITEM.finditer(text):
         opener, label, closer = m.groups()
         if (opener and closer != ")") or depth[m.start()]:
             continue
-        after_stop = _item_may_start(text, m.start())
-        for style in ("digit", "letter", "roman"):
-            if _ordinal(label, style) is None:
-                continue
-            key = (style, opener, closer)
-            run = runs.setdefault(key, [])
+        after_stop, item = _item_may_start(text, m.start()), (m.start(), m.end(3) - 1)
+        for style, number in _ordinals(label):
+            run = runs.setdefault((style, opener, closer), [])
             # Later items of a bracketed run may follow any word ("(a) an audit (b) a review"), but
             # an item is at least two words: "(a) and (b) were met" is not a list.
-            if (run and _ordinal(label, style) == len(run) + 1 and (after_stop or opener)
-                    and _TWO_WORDS.search(text, run[-1][1], m.start())):
-                run.append((m.start(), m.end(3) - 1))
-            elif _ordinal(label, style) == 1 and after_stop:
-                out += run if len(run) > 1 else []
-                runs[key] = [(m.start(), m.end(3) - 1)]
-    out += [item for run in runs.values() if len(run) > 1 for item in run]
-    return sorted(set(out))
+            if run and number == len(run) + 1 and (after_stop or opener) and _TWO_WORDS.search(text, run[-1][1], m.start()):
+                run.append(item)
+            elif number == 1 and after_stop:
+                done += run if len(run) > 1 else []
+                runs[(style, opener, closer)] = [item]
+    done += [item for run in runs.values() if len(run) > 1 for item in run]
+    return sorted(set(done))
 
 
 def _item_may_start(text: str, start: int) -> bool:
     return start == 0 or bool(_BEFORE_ITEM.search(text, max(0, start - 6), start))
 
 
-def _ordinal(label: str, style: str) -> int | None:
-    if style == "digit":
-        return int(label) if label.isdigit() else None
-    if style == "letter":
-        return ord(label) - ord("a") + 1 if len(label) == 1 and label.isalpha() else None
-    return _ROMAN.index(label) + 1 if label in _ROMAN else None
+def _ordinals(label: str) -> list[tuple[str, int]]:
+    """The places a marker's label can have in a list: "i" is the ninth letter and the first numeral."""
+    if label.isdigit():
+        return [("digit", int(label))]
+    out = [("letter", ord(label) - ord("a") + 1)] if len(label) == 1 else []
+    return out + ([("roman", _ROMAN.index(label) + 1)] if label in _ROMAN else [])
 
 
 def _run_on_cuts(text: str, depth: _Depths) -> list[int]:
