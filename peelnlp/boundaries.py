@@ -32,15 +32,20 @@ _COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))
 _SEMICOLON = re.compile(r";")
 # A list item marker: "1." or "1)" or "(1)", "a)" or "(a)", "(iii)".
 _ITEM = r"(?:\d{1,2}[.)]|\(\d{1,2}\)|\(?(?:[a-z]|[ivx]{1,4})\))"
-_AND_BULLET = re.compile(r"[ \t]*(?:and|or)?\s*(?=[" + BULLETS + r"]|" + _ITEM + r"[ \t])")
+# The optional "and" is a group of its own: "[ \t]*(?:and)?\s*" would try every split of a run of spaces.
+_AND_BULLET = re.compile(r"(?:[ \t]*(?:and|or))?\s*(?=[" + BULLETS + r"]|" + _ITEM + r"[ \t])")
 _LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|{_ITEM}\s)+")
-# A marker run into the text after a stop, colon, semicolon or closing bracket ("…action: 1. An
-# audit 2. A review"); it counts only in a run that counts up from 1, a or i (``run_in_items``).
-_RUN_IN_ITEM = re.compile(r"(?<![\w.,/£$-])(\(?)(\d{1,2}|[a-z]|[ivx]{1,4})([.)])[ \t]+(?=[\"“(]?[A-Za-z])")
-_FIRST_ITEM = re.compile(r"[1ai][.)][ \t]+[\"“(]?[A-Za-z]")
-_BEFORE_ITEM = re.compile(r"(?:[.:;!?)”\"\n]|\b(?:and|or))[ \t]*\Z")
-_LINE_ITEM_DOT = re.compile(r"[ \t]*\d{1,2}(\.)[ \t]")  # a numbered item opening the text
-_TWO_WORDS = re.compile(r"[^\W_]+\W+[^\W_]+")
+# A marker run into the text before its item's first word ("…action: 1. An audit 2. A review",
+# "(a) an audit (b) a review"); ``run_in_items`` decides which make a list. Its look-behind is
+# tried only on the few comments ``_FIRST_ITEM`` lets through.
+_RUN_IN_ITEM = re.compile(r"(?<![\w.,/£$-])(\(?)(\d{1,2}|[a-z]|[ivx]{1,4})([.)])[ \t]+(?=[\"“‘'(]?[A-Za-z])")
+_FIRST_ITEM = re.compile(r"[1ai][.)][ \t]+[\"“‘'(]?[A-Za-z]")
+_AND_BEFORE = re.compile(r"[;,][ \t]*(?:and|or)\Z")  # "…; and 3) …"
+_AFTER_REFERENCE = re.compile(r"(?:\d|\b(?:paragraphs?|para|sections?|parts?|annex|appendix|clauses?|schedule|"
+                              r"articles?|recommendations?|pages?|rules?))\Z", re.I)  # "part (c)", "3 (c)"
+_SENTENCE_OR_PARAGRAPH_END = re.compile(r"[.!?][ \t]|\n[ \t]*\n")
+_TWO_WORDS = re.compile(r"[^\W_]\W+[^\W_]")  # no "+" after the classes: that is quadratic in a long word
+_LINE_ITEM_STOP = re.compile(r"[ \t]*\d{1,2}(\.)[ \t]")  # a numbered item opening the text
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
 _BRACKET_OR_BREAK = re.compile(r"[()\[\]\n]")
 _WORD_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z][A-Za-z.]*)$")
@@ -69,9 +74,9 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
     depth = _Depths(text)
     items = run_in_items(text, depth)
     bullets = list(_BULLET.finditer(text))
-    marker_dots = {dot for _, dot in items} | _numbered_line_dots(text, bullets)
+    marker_ends = {end for _, end in items} | _numbered_line_stops(text, bullets)
     cuts = set(_paragraph_cuts(text)) | {_bullet_start(text, m.start()) for m in bullets} | {start for start, _ in items}
-    sentence_cuts = [m.end() for m in _SENTENCE.finditer(text) if m.start() not in marker_dots
+    sentence_cuts = [m.end() for m in _SENTENCE.finditer(text) if m.start() not in marker_ends
                      and not depth[m.start()] and not _after_abbreviation(text, m.start())]
     colon_cuts = [m.end() for m in _COLON.finditer(text) if not depth[m.start()] and not _is_time(text, m.start())]
     cuts.update(sentence_cuts, colon_cuts, _run_on_cuts(text, depth))
@@ -103,14 +108,16 @@ def _paragraph_cuts(text: str) -> list[int]:
     return [m.start() for m in _PARAGRAPH.finditer(text)]
 
 
-def _numbered_line_dots(text: str, bullets: list[re.Match[str]]) -> set[int]:
+def _numbered_line_stops(text: str, bullets: list[re.Match[str]]) -> set[int]:
     """The stops of "1." items opening a line: they end no sentence ("1. The force …" is one segment)."""
-    dots = {m.start(1)} if (m := _LINE_ITEM_DOT.match(text)) else set()
+    stops = {m.start(1)} if (m := _LINE_ITEM_STOP.match(text)) else set()
     for b in bullets:
-        dot = text.find(".", b.start(), b.end()) if text[b.start()] == "\n" else -1
-        if dot > 0 and text[dot - 1].isdigit():
-            dots.add(dot)
-    return dots
+        if text[b.start()] != "\n":
+            continue
+        stop = text.find(".", b.start(), b.end())
+        if stop > 0 and text[stop - 1].isdigit():
+            stops.add(stop)
+    return stops
 
 
 def _bullet_start(text: str, start: int) -> int:
@@ -118,7 +125,12 @@ def _bullet_start(text: str, start: int) -> int:
 
 
 def run_in_items(text: str, depth: _Depths | None = None) -> list[tuple[int, int]]:
-    """Item markers run into the text, as ``(start, position of the marker's last character)``.
+    """Item markers run into the text, as ``(start, position of the marker's last character)``."""
+    return sorted({item for run in run_in_lists(text, depth) for item in run})
+
+
+def run_in_lists(text: str, depth: _Depths | None = None) -> list[list[tuple[int, int]]]:
+    """The lists run into the text, each as its markers (see ``run_in_items``), in text order.
 
     A marker alone is a number or a letter ("Arrests: 12. Seizures: 4."); markers of one style
     that count up from 1, a or i ("1. … 2. …", "(a) … (b) …") are a list, so only runs of two
@@ -127,27 +139,55 @@ def run_in_items(text: str, depth: _Depths | None = None) -> list[tuple[int, int
         return []
     depth = depth or _Depths(text)
     runs: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
-    done: list[tuple[int, int]] = []
+    done: list[list[tuple[int, int]]] = []
     for m in _RUN_IN_ITEM.finditer(text):
         opener, label, closer = m.groups()
-        if (opener and closer != ")") or depth[m.start()]:
+        # "a." and "i." end words and sentences too often; letters and numerals need a bracket.
+        if (opener and closer != ")") or (closer == "." and not label.isdigit()) or depth[m.start()]:
             continue
-        after_stop, item = _item_may_start(text, m.start()), (m.start(), m.end(3) - 1)
+        item, before = (m.start(), m.end(3) - 1), _before_marker(text, m.start())
         for style, number in _ordinals(label):
-            run = runs.setdefault((style, opener, closer), [])
-            # Later items of a bracketed run may follow any word ("(a) an audit (b) a review"), but
-            # an item is at least two words: "(a) and (b) were met" is not a list.
-            if run and number == len(run) + 1 and (after_stop or opener) and _TWO_WORDS.search(text, run[-1][1], m.start()):
+            key = (style, opener, closer)
+            run = runs.get(key, [])
+            if run and number == len(run) + 1 and _continues(text, run[-1], m.start(), before, bool(opener)):
                 run.append(item)
-            elif number == 1 and after_stop:
-                done += run if len(run) > 1 else []
-                runs[(style, opener, closer)] = [item]
-    done += [item for run in runs.values() if len(run) > 1 for item in run]
-    return sorted(set(done))
+            elif number == 1 and before in ("start", "stop", "colon"):
+                done += [run] if len(run) > 1 else []
+                runs[key] = [item]
+    done += [run for run in runs.values() if len(run) > 1]
+    return sorted(done)
 
 
-def _item_may_start(text: str, start: int) -> bool:
-    return start == 0 or bool(_BEFORE_ITEM.search(text, max(0, start - 6), start))
+def _before_marker(text: str, start: int) -> str:
+    """What a marker follows: "start", "stop" (a sentence's or an item's end, "; and"), "colon", or "word"."""
+    end = start
+    while end > max(0, start - 8) and text[end - 1] in " \t":
+        end -= 1
+    if end == 0:
+        return "start"
+    last = text[end - 1]
+    if last == ":":
+        return "colon"
+    if last == ".":
+        return "word" if _after_abbreviation(text, end - 1) else "stop"  # "No. 1. Map …" is no list
+    if last in ";!?)”\"\n" or _AND_BEFORE.search(text, max(0, end - 8), end):
+        return "stop"
+    return "word"
+
+
+def _continues(text: str, previous: tuple[int, int], start: int, before: str, bracketed: bool) -> bool:
+    """Whether a marker is the next item of the run whose last item is ``previous``.
+
+    The item before it must be two words or more ("(a) and (b) were met" is no list). A stop may
+    come before the marker, not a colon ("disrupted: 1. archived: 2." is statistics). A bracketed
+    marker may also follow a word ("(a) an audit (b) a review"), within the sentence and not after
+    a reference ("part (c)", "paragraph 3 (c)")."""
+    if not _TWO_WORDS.search(text, previous[1], start):
+        return False
+    if before == "stop":
+        return True
+    return (bracketed and before == "word" and not _AFTER_REFERENCE.search(text[max(0, start - 14):start].rstrip())
+            and not _SENTENCE_OR_PARAGRAPH_END.search(text, previous[1] + 1, start))
 
 
 def _ordinals(label: str) -> list[tuple[str, int]]:

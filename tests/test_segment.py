@@ -60,6 +60,17 @@ def cut(text: str) -> list[str]:
     pytest.param("This is recommendation 2. The force acted.", ["This is recommendation 2.", "The force acted."],
                  id="number-ends-a-sentence"),
     pytest.param("Conditions: (a) and (b) were met.", ["Conditions: (a) and (b) were met."], id="letters-that-are-no-list"),
+    pytest.param("Results: OCGs disrupted: 1. OCGs archived: 2. OCGs mapped: 4.",
+                 ["Results:", "OCGs disrupted: 1.", "OCGs archived: 2.", "OCGs mapped: 4."], id="statistics-after-colons"),
+    pytest.param("Priority No. 1. Map OCGs. Priority No. 2. Train staff.",
+                 ["Priority No. 1.", "Map OCGs.", "Priority No. 2.", "Train staff."], id="number-after-an-abbreviation"),
+    pytest.param("Actions: 1. An audit of recommendations 1 and 2. It found gaps.",
+                 ["Actions: 1.", "An audit of recommendations 1 and 2.", "It found gaps."], id="numbers-joined-by-and"),
+    pytest.param("Update: (a) an audit of groups (b) a review of plans. It meets part (c) of the plan.",
+                 ["Update:", "an audit of groups", "a review of plans.", "It meets part (c) of the plan."],
+                 id="a-reference-after-a-list"),
+    pytest.param("Update: (a) an audit of groups (b) a review of plans.\n\nThe plan is (c) in draft.",
+                 ["Update:", "an audit of groups", "a review of plans.", "The plan is (c) in draft."], id="a-list-ends-at-a-paragraph"),
 ])
 def test_cuts(text, expected):
     assert cut(text) == expected
