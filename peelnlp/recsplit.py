@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .boundaries import run_in_items
+from .boundaries import run_in_lists
 
 _HEADING = re.compile(
     r"^(?:causes? of concern|areas? for improvement|recommendations?(?:\s+\d+)?|"
@@ -95,28 +95,12 @@ def _finish(state: _State) -> list[str]:
 def _paragraphs(head: str) -> list[str]:
     """Blank-line paragraphs; numbered items on consecutive lines count as paragraphs of their own."""
     out = []
-    blocks = [part for block in re.split(r"\n[ \t]*\n", head) for part in _split_headings(block)]
-    for block in blocks:
+    for block in re.split(r"\n[ \t]*\n", head):
         for p in re.split(r"\n(?=[ \t]*(?:\d{1,2}[.)]|\(\d{1,2}\))[ \t]*[A-Za-z])", block):
             p = p.strip()
             if p and not _URL.match(p):
                 out.append(p)
     return out
-
-
-def _split_headings(block: str) -> list[str]:
-    """A heading line ("Cause of concern", "Recommendation 5") is a paragraph of its own even
-    when no blank line follows it."""
-    if "\n" not in block:
-        return [block]
-    out, lines = [], []
-    for line in block.split("\n"):
-        if _HEADING.match(line.strip()):
-            out += ["\n".join(lines), line] if lines else [line]
-            lines = []
-        else:
-            lines.append(line)
-    return [p for p in [*out, "\n".join(lines)] if p.strip()]
 
 
 def _first_rec_paragraph(paragraphs: list[str]) -> int:
@@ -169,12 +153,17 @@ def _is_comment(para: str, state: _State) -> bool:
 
 
 def _take(para: str, state: _State) -> None:
-    para = _without_concern(_INLINE_LABEL.sub("", para))
-    if _is_heading(para) and not state.recs:
+    para = _INLINE_LABEL.sub("", _without_concern(para))
+    listed = _run_in_list(para)
+    if listed and not listed[0].strip():  # "1. The force should … 2. The force should …"
+        state.mode, state.lead_in = "numbered", False
+        state.recs.extend(listed[1])
         return
-    if _NUMBERED.match(para):
+    if _NUMBERED.match(para):  # before headings: "1. Map all groups" is an item, not a title
         state.mode, state.lead_in = "numbered", False
         state.recs.append(_NUMBERED.sub("", para, count=1))
+        return
+    if _is_heading(para) and not state.recs:
         return
     if state.mode in ("numbered", "detail") and state.recs:
         state.recs[-1] += " " + para
@@ -229,9 +218,11 @@ def _append_detail(para: str, state: _State) -> None:
 def _items(para: str) -> tuple[str, list[str]]:
     """Split a paragraph into its stem and bullet items; with no bullets, semicolon items after a colon."""
     parts = _BULLET.split(para)
-    run_in = _run_in_items(para)
-    if run_in and len(run_in[1]) >= len(parts) - 1:
-        return run_in
+    listed = _run_in_list(para)
+    # A counted run ("(a) … (b) …") is the list unless bullets come before it: "(a)" after a
+    # colon is a bullet mark too, but only the run tells "(b)" after a word from "(i)" inside an item.
+    if listed and not _BULLET.search(listed[0]):
+        return listed
     if len(parts) > 1:
         items = [p for p in (x.strip() for x in parts[1:]) if clean_rec(p)]
         return parts[0], items
@@ -242,14 +233,17 @@ def _items(para: str) -> tuple[str, list[str]]:
     return para, []
 
 
-def _run_in_items(para: str) -> tuple[str, list[str]] | None:
-    """Numbered or lettered items run into a lead-in ("The force should: 1. Map … 2. Assign …")."""
-    marks = run_in_items(para)
+def _run_in_list(para: str) -> tuple[str, list[str]] | None:
+    """Numbered or lettered items run into a lead-in ("The force should: 1. Map … 2. Assign …"),
+    as the lead-in and the items. Markers of another style are inside an item ("1. Map all
+    groups: (a) urban (b) rural 2. …" has two items)."""
+    lists = run_in_lists(para)
+    marks = lists[0] if lists else []
     stem = para[:marks[0][0]] if marks else ""
-    if not marks or not (stem.strip() == "" or stem.rstrip().endswith(":")):
+    if len(marks) < 2 or not (stem.strip() == "" or stem.rstrip().endswith(":")):
         return None
     ends = [start for start, _ in marks[1:]] + [len(para)]
-    return stem, [p for p in (para[dot + 1:end].strip() for (_, dot), end in zip(marks, ends)) if clean_rec(p)]
+    return stem, [p for p in (para[end + 1:stop].strip() for (_, end), stop in zip(marks, ends)) if clean_rec(p)]
 
 
 def _semicolon_items(text: str) -> list[str]:

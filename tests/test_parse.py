@@ -131,15 +131,27 @@ def test_cut_off_last_entry():
                  ["map all groups", "assign officers", "train staff"], id="run-in-letters"),
     pytest.param("The force should: 1. map all groups; 2. assign officers; and 3. train staff.",
                  ["map all groups", "assign officers", "train staff"], id="run-in-numbers-and"),
-    pytest.param("Recommendation 5\nBy 2018 forces should do A.", ["By 2018 forces should do A"], id="heading-line"),
-    pytest.param("Cause of concern\nThe force does not map groups.\nRecommendations\nThe force should:\n• do A;\n• do B.",
-                 ["do A", "do B"], id="heading-lines"),
+    pytest.param("1. The force should map groups. 2. The force should train staff.",
+                 ["The force should map groups", "The force should train staff"], id="numbered-run-in-from-the-start"),
+    pytest.param("The force should: 1. Map all groups, (a) urban and (b) rural. 2. Assign officers.",
+                 ["Map all groups, (a) urban and (b) rural", "Assign officers"], id="nested-items-stay-in-their-item"),
+    pytest.param("The force should:\n1. Map all groups\n2. Assign officers", ["Map all groups", "Assign officers"],
+                 id="short-numbered-lines"),
     pytest.param("Cause of concern: The force does not map groups. To address this, the force should:• do A;• do B.",
                  ["do A", "do B"], id="run-in-cause-of-concern"),
+    pytest.param("Cause of concern: The force does not map groups. Recommendations: the force should do A.",
+                 ["the force should do A"], id="cause-of-concern-then-label"),
 ])
 def test_recommendation_splitting(rec_text, expected):
     page = parse_page(f"A page (1)\n\n{rec_text}\n\n[on]1 June 2018 [status]awaiting-review[/status][/on]")
     assert [r.text for r in page.recommendations] == expected
+
+
+def test_heading_in_an_undated_comment_leaves_the_recommendation_alone():
+    page = parse_page("A page (1)\n\nThe force should map all groups.\n\nRecommendation 1\nThe force has mapped all groups."
+                      "\n\nThe force has trained staff.")
+    assert [r.text for r in page.recommendations] == ["The force should map all groups"]
+    assert len([e for e in page.timeline if e.comment]) == 2
 
 
 @pytest.mark.parametrize(("text", "iso"), [
