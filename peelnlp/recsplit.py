@@ -168,7 +168,7 @@ def _take(para: str, state: _State) -> None:
     if state.mode in ("numbered", "detail") and state.recs:
         state.recs[-1] += " " + para
         return
-    _take_open(para, state)
+    _take_open(para, state, listed)
 
 
 def _without_concern(para: str) -> str:
@@ -183,8 +183,8 @@ def _without_concern(para: str) -> str:
     return para[starts[-1]:] if starts else para
 
 
-def _take_open(para: str, state: _State) -> None:
-    stem, items = _items(para)
+def _take_open(para: str, state: _State, listed: tuple[str, list[str]] | None) -> None:
+    stem, items = _items(para, listed)
     if state.lead_in and stem.strip() == "" and items:
         state.recs.extend(items)
     elif state.lead_in and not items and state.recs is not None and _looks_itemised(para):
@@ -215,14 +215,14 @@ def _append_detail(para: str, state: _State) -> None:
     state.mode = "detail"
 
 
-def _items(para: str) -> tuple[str, list[str]]:
-    """Split a paragraph into its stem and bullet items; with no bullets, semicolon items after a colon."""
-    parts = _BULLET.split(para)
-    listed = _run_in_list(para)
+def _items(para: str, listed: tuple[str, list[str]] | None) -> tuple[str, list[str]]:
+    """Split a paragraph into its stem and items: its counted run (``listed``, from ``_run_in_list``),
+    else its bullet items, else semicolon items after a colon."""
     # A counted run ("(a) … (b) …") is the list unless bullets come before it: "(a)" after a
     # colon is a bullet mark too, but only the run tells "(b)" after a word from "(i)" inside an item.
     if listed and not _BULLET.search(listed[0]):
         return listed
+    parts = _BULLET.split(para)
     if len(parts) > 1:
         items = [p for p in (x.strip() for x in parts[1:]) if clean_rec(p)]
         return parts[0], items
