@@ -31,14 +31,15 @@ _SENTENCE = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLE
 _COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))")
 _SEMICOLON = re.compile(r";")
 # A list item marker: "1." or "1)" or "(1)", "a)" or "(a)", "(iii)".
-_ITEM = r"(?:\d{1,2}[.)]|\(\d{1,2}\)|\(?(?:[a-z]|[ivx]{1,4})\))"
+_NUMBER, _LETTER = r"\d{1,2}", r"[a-z]|[ivx]{1,4}"  # numbers take a stop or a bracket, letters a bracket
+_ITEM = rf"(?:{_NUMBER}[.)]|\({_NUMBER}\)|\(?(?:{_LETTER})\))"
 # The optional "and" is a group of its own: "[ \t]*(?:and)?\s*" would try every split of a run of spaces.
 _AND_BULLET = re.compile(r"(?:[ \t]*(?:and|or))?\s*(?=[" + BULLETS + r"]|" + _ITEM + r"[ \t])")
 _LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|{_ITEM}\s)+")
 # A marker run into the text before its item's first word ("…action: 1. An audit 2. A review",
-# "(a) an audit (b) a review"); ``run_in_items`` decides which make a list. Its look-behind is
+# "(a) an audit (b) a review"); ``run_in_lists`` decides which make a list. Its look-behind is
 # tried only on the few comments ``_FIRST_ITEM`` lets through.
-_RUN_IN_ITEM = re.compile(r"(?<![\w.,/£$-])(\(?)(\d{1,2}|[a-z]|[ivx]{1,4})([.)])[ \t]+(?=[\"“‘'(]?[A-Za-z])")
+_RUN_IN_ITEM = re.compile(rf"(?<![\w.,/£$-])(\(?)({_NUMBER}|{_LETTER})([.)])[ \t]+(?=[\"“‘'(]?[A-Za-z])")
 _FIRST_ITEM = re.compile(r"[1ai][.)][ \t]+[\"“‘'(]?[A-Za-z]")
 _AND_BEFORE = re.compile(r"[;,][ \t]*(?:and|or)\Z")  # "…; and 3) …"
 _AFTER_REFERENCE = re.compile(r"(?:\d|\b(?:paragraphs?|para|sections?|parts?|annex|appendix|clauses?|schedule|"
@@ -72,7 +73,7 @@ _CLAUSE_OPENER = re.compile(
 def segment_spans(text: str) -> list[tuple[int, int]]:
     """Character spans ``(start, end)`` of the segments of one comment, in order, not overlapping."""
     depth = _Depths(text)
-    items = run_in_items(text, depth)
+    items = [item for run in run_in_lists(text, depth) for item in run]
     bullets = list(_BULLET.finditer(text))
     marker_ends = {end for _, end in items} | _numbered_line_stops(text, bullets)
     cuts = set(_paragraph_cuts(text)) | {_bullet_start(text, m.start()) for m in bullets} | {start for start, _ in items}
@@ -124,13 +125,9 @@ def _bullet_start(text: str, start: int) -> int:
     return start + (text[start] in "\n:;")
 
 
-def run_in_items(text: str, depth: _Depths | None = None) -> list[tuple[int, int]]:
-    """Item markers run into the text, as ``(start, position of the marker's last character)``."""
-    return sorted({item for run in run_in_lists(text, depth) for item in run})
-
-
 def run_in_lists(text: str, depth: _Depths | None = None) -> list[list[tuple[int, int]]]:
-    """The lists run into the text, each as its markers (see ``run_in_items``), in text order.
+    """The lists run into the text, in text order, each as its item markers: ``(start, position of
+    the marker's last character)``.
 
     A marker alone is a number or a letter ("Arrests: 12. Seizures: 4."); markers of one style
     that count up from 1, a or i ("1. … 2. …", "(a) … (b) …") are a list, so only runs of two
