@@ -16,18 +16,19 @@ from functools import lru_cache
 ABBREVIATIONS = frozenset(
     "supt det ch insp sgt con pc dc ds di dci dcs acc dcc mr mrs ms dr st no nos inc incl approx "
     "etc vs cf dept govt co ltd op ops jan feb mar apr jun jul aug sep sept oct nov dec fig para "
-    "e.g i.e e.g. i.e. p pp vol est min max".split()
+    "e.g i.e e.g. i.e. p pp vol est min max s ss c ref pt art sec sch".split()
 )
-BULLETS = "•◦▪●○■·"
+# "\uf0b7" and "\uf0a7" are the bullets of Word's Symbol and Wingdings fonts, pasted as text.
+BULLETS = "•◦▪●○■·‣⁃\uf0b7\uf0a7"
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 # A bullet mark, a list marker opening a line, or a dash after a colon or semicolon. The line break,
 # colon or semicolon before a marker is matched, not looked behind at: a pattern that opens with a
 # look-behind tries it at every character. The cut is after that character (``_bullet_start``).
 _BULLET = re.compile(
-    rf"[{BULLETS}]|\n[ \t]*(?:[-*–]|\(?[a-z0-9]{{1,2}}\)|\d{{1,2}}\.)[ \t]+"
+    rf"[{BULLETS}]|\n[ \t]*(?:[-*–o]|\(?[a-z0-9]{{1,2}}\)|\d{{1,2}}\.)[ \t]+"
     r"|[:;][ \t]*[-–](?=[A-Za-z])"
 )
-_SENTENCE = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z])")
+_SENTENCE = re.compile(r"[.!?…][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z])")
 _COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))")
 _SEMICOLON = re.compile(r";")
 # A list item marker: "1." or "1)" or "(1)", "a)" or "(a)", "(iii)".
@@ -35,7 +36,7 @@ _NUMBER, _LETTER = r"\d{1,2}", r"[a-z]|[ivx]{1,4}"  # numbers take a stop or a b
 _ITEM = rf"(?:{_NUMBER}[.)]|\({_NUMBER}\)|\(?(?:{_LETTER})\))"
 # The optional "and" is a group of its own: "[ \t]*(?:and)?\s*" would try every split of a run of spaces.
 _AND_BULLET = re.compile(r"(?:[ \t]*(?:and|or))?\s*(?=[" + BULLETS + r"]|" + _ITEM + r"[ \t])")
-_LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|{_ITEM}\s)+")
+_LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|o[ \t]|{_ITEM}\s)+")  # "o": Word's second-level bullet
 # A marker run into the text before its item's first word ("…action: 1. An audit 2. A review",
 # "(a) an audit (b) a review"); ``run_in_lists`` decides which make a list. Its look-behind is
 # tried only on the few comments ``_FIRST_ITEM`` lets through.
@@ -49,7 +50,7 @@ _TWO_WORDS = re.compile(r"[^\W_]\W+[^\W_]")  # no "+" after the classes: that is
 _LINE_ITEM_STOP = re.compile(r"[ \t]*\d{1,2}(\.)[ \t]")  # a numbered item opening the text
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
 _BRACKET_OR_BREAK = re.compile(r"[()\[\]\n]")
-_WORD_BEFORE = re.compile(r"(?:^|[\s(])([A-Za-z][A-Za-z.]*)$")
+_WORD_BEFORE = re.compile(r"(?:^|[\s(/])([A-Za-z][A-Za-z.]*)$")  # "/": ranks written "D/Supt."
 _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # "e.g", "u.k"
 _ALNUM = re.compile(r"[^\W_]")  # str.isalnum, as a search
 # Paragraphs joined with no stop or space when a page was copied: "…officers in the forceDuring
@@ -79,7 +80,7 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
     cuts = set(_paragraph_cuts(text)) | {_bullet_start(text, m.start()) for m in bullets} | {start for start, _ in items}
     sentence_cuts = [m.end() for m in _SENTENCE.finditer(text) if m.start() not in marker_ends
                      and not depth[m.start()] and not _after_abbreviation(text, m.start())]
-    colon_cuts = [m.end() for m in _COLON.finditer(text) if not depth[m.start()] and not _is_time(text, m.start())]
+    colon_cuts = [m.end() for m in _COLON.finditer(text) if not depth[m.start()] and not _in_token(text, m.start())]
     cuts.update(sentence_cuts, colon_cuts, _run_on_cuts(text, depth))
     cuts.update(_splice_cuts(text, depth, sorted(cuts)))
     cuts.update(_semicolon_cuts(text, depth, sorted(cuts), colon_cuts))
@@ -235,8 +236,11 @@ def _is_abbreviation(word: str) -> bool:
     return lower in ABBREVIATIONS or last in ABBREVIATIONS or bool(_DOTTED.fullmatch(lower))
 
 
-def _is_time(text: str, colon: int) -> bool:
-    return 0 < colon < len(text) - 1 and text[colon - 1].isdigit() and text[colon + 1].isdigit()
+def _in_token(text: str, colon: int) -> bool:
+    """A colon inside a time or a ratio ("10:30", "3:1") or a web address ("https://…"): no list opens there."""
+    if not 0 < colon < len(text) - 1:
+        return False
+    return text[colon - 1].isdigit() and text[colon + 1].isdigit() or text.startswith("//", colon + 1)
 
 
 def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list[int]) -> list[int]:
@@ -247,7 +251,7 @@ def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list
     paragraphs = [0, *_paragraph_cuts(text), len(text)]
     bullet_paras = {i for i, (a, b) in enumerate(zip(paragraphs, paragraphs[1:]))
                     if _BULLET.search(text, a, b)}
-    colons = sorted(colon_cuts + [m.end() for m in re.finditer(r":", text)])
+    colons = sorted(colon_cuts + [m.end() for m in re.finditer(r":", text) if not _in_token(text, m.start())])
     para_i = ci = k = 0
     last_cut = last_colon = -1
     for m in _SEMICOLON.finditer(text):

@@ -71,6 +71,16 @@ def cut(text: str) -> list[str]:
                  id="a-reference-after-a-list"),
     pytest.param("Update: (a) an audit of groups (b) a review of plans.\n\nThe plan is (c) in draft.",
                  ["Update:", "an audit of groups", "a review of plans.", "The plan is (c) in draft."], id="a-list-ends-at-a-paragraph"),
+    pytest.param("The board met at 10:30 and agreed the plan; it was signed off.",
+                 ["The board met at 10:30 and agreed the plan; it was signed off."], id="a-time-opens-no-list"),
+    pytest.param("The guidance at https://example.org/app was adopted; staff were briefed.",
+                 ["The guidance at https://example.org/app was adopted; staff were briefed."], id="an-address-opens-no-list"),
+    pytest.param("It is led by D/Supt. Green under s. 136 of the Act.", ["It is led by D/Supt. Green under s. 136 of the Act."],
+                 id="ranks-with-a-slash-and-sections"),
+    pytest.param("The review found gaps… The force issued guidance.", ["The review found gaps…", "The force issued guidance."],
+                 id="an-ellipsis-ends-a-sentence"),
+    pytest.param("Actions taken:\no mapped all groups\n\uf0b7 trained staff", ["Actions taken:", "mapped all groups", "trained staff"],
+                 id="pasted-bullets"),
 ])
 def test_cuts(text, expected):
     assert cut(text) == expected
