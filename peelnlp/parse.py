@@ -21,15 +21,24 @@ _TITLE_ID = re.compile(r"\((\d+|[A-Za-z][\w-]*-\d+)\)\s*$")
 _URL_LINE = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")
 _NOT_FOUND = re.compile(r"^\s*404 Page not found\s*", re.I)
 _DATE_LINE = re.compile(
-    rf"^[ \t]*(?P<date>{DATE_PATTERN})[ \t]*[:\-–]?[ \t]*(?P<rest>[^\n]*)$", re.I | re.M
+    rf"^[ \t]*(?P<date>{DATE_PATTERN})[ \t]*(?P<sep>[:\-–]?)[ \t]*(?P<rest>[^\n]*)$", re.I | re.M
 )
-_STATUS_WORD = re.compile(r"^\[?(?P<status>[A-Za-z]+(?:[ -][A-Za-z]+){0,4})\]?\.?$")
+# A status the guide does not list still reads as one when it is written as the site writes them
+# ("partially-complete"), or as a single word straight after the date; "2 May 2019 – new policy
+# published" inside a comment's log is text.
+_STATUS_SLUG = re.compile(r"^[a-z]+(?:-[a-z]+)+$")
+_STATUS_WORD = re.compile(r"^[a-z]+$")
 _KNOWN_STATUS = re.compile(
     r"^(awaiting[ -]review|being[ -]progressed|complete[d]?|superseded|no[ -]longer[ -]applicable"
-    r"|no[ -]further[ -]action[ -]needed|will[ -]be[ -]progressed|closed|open|in[ -]progress)$",
+    r"|no[ -]further[ -]action[ -]needed|will[ -]be[ -]progressed|closed|open|in[ -]progress|withdrawn"
+    r"|partially[ -]complete[d]?|not[ -]started)$",
     re.I,
 )
 _TAG = re.compile(r"\[(/?)(on|status|comment)\]", re.I)
+_OPEN_TAG = re.compile(r"\[(status|comment)\]", re.I)
+# Spaces that HTML and word processors leave in copied text ("&nbsp;" lines between paragraphs,
+# bullets indented with no-break spaces): to a reader they are plain spaces.
+_SPACES = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\ufeff": None})
 
 
 def parse_page(text: str, source: str | None = None) -> Page:
@@ -39,7 +48,7 @@ def parse_page(text: str, source: str | None = None) -> Page:
             f"page has {len(text):,} characters; expected a recommendation page under "
             f"{MAX_PAGE_CHARS:,} (is this the right file? split concatenated pages first)"
         )
-    text = _NOT_FOUND.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", ""))
+    text = _NOT_FOUND.sub("", normalise_text(text))
     warnings: list[str] = []
     title, body = _split_title(text)
     head, timeline = _split_timeline(body, warnings)
@@ -57,6 +66,11 @@ def parse_page(text: str, source: str | None = None) -> Page:
         recommendations=tuple(Recommendation(n=i, text=t) for i, t in enumerate(recs, start=1)),
         timeline=tuple(timeline), warnings=tuple(warnings),
     )
+
+
+def normalise_text(text: str) -> str:
+    """Unix line ends, no byte-order mark, and no-break spaces as plain spaces."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_SPACES)
 
 
 def _page_id(title: str | None, source: str | None) -> str:
@@ -98,7 +112,18 @@ def _first_date_line(body: str) -> re.Match[str] | None:
 
 def _is_timeline_line(m: re.Match[str]) -> bool:
     rest = m.group("rest").strip()
-    return not rest or bool(_STATUS_WORD.match(rest)) and not rest[0].isupper() or bool(_KNOWN_STATUS.match(rest))
+    return not rest or _status_word(rest, after_separator=bool(m.group("sep"))) is not None
+
+
+def _status_word(text: str, after_separator: bool = False) -> str | None:
+    """The status a date line or a markup entry names, spelt as the site spells it ("Being
+    Progressed." → "being-progressed"), or None if the text is not a status."""
+    word = text.strip("[]. \t")
+    if _KNOWN_STATUS.match(word):
+        return "-".join(word.lower().split())
+    if _STATUS_SLUG.match(word) or (_STATUS_WORD.match(word) and not after_separator):
+        return word
+    return None
 
 
 def _markup_entries(text: str, warnings: list[str]) -> list[Entry]:
@@ -106,29 +131,43 @@ def _markup_entries(text: str, warnings: list[str]) -> list[Entry]:
     entries: list[Entry] = []
     starts = [m.start() for m in re.finditer(r"\[on\]", text, re.I)] + [len(text)]
     for begin, end in zip(starts, starts[1:]):
-        entry = _markup_entry(text[begin + 4 : end], warnings)
-        if entry is not None:
-            entries.append(entry)
+        entries += _markup_entry(text[begin + 4 : end], warnings)
     return entries
 
 
-def _markup_entry(chunk: str, warnings: list[str]) -> Entry | None:
-    m = re.search(r"\[(status|comment)\]", chunk, re.I)
+def _markup_entry(chunk: str, warnings: list[str]) -> list[Entry]:
+    """One ``[on]`` entry: its tagged parts (usually one) and any text left outside the tags."""
+    m = _OPEN_TAG.search(chunk)
     if m is None:
         return _untagged_entry(chunk, warnings)
     date = to_iso(chunk[: m.start()])
-    kind = m.group(1).lower()
-    body = chunk[m.end():]
-    close = body.lower().find(f"[/{kind}]")
-    if close >= 0:
-        body = body[:close]
-    body = _strip_tags(body)
-    if kind == "status":
-        return Entry(date=date, status=body.lower()) if body else None
-    return Entry(date=date, comment=body) if body else None
+    entries, outside = [], ""
+    while m is not None:
+        kind = m.group(1).lower()
+        close = chunk.lower().find(f"[/{kind}]", m.end())
+        # Unclosed, a part runs to the next part of the other kind: "[comment]A [comment] B" is one.
+        nxt = close + len(kind) + 3 if close >= 0 else _next_other(chunk, m.end(), kind)
+        body = _strip_tags(chunk[m.end() : close if close >= 0 else nxt])
+        if body and kind == "status":
+            entries.append(Entry(date=date, status=_status_word(body) or "-".join(body.lower().split())))
+        elif body:
+            entries.append(Entry(date=date, comment=body))
+        m = _OPEN_TAG.search(chunk, nxt)
+        outside += " " + chunk[nxt : m.start() if m else len(chunk)]
+    outside = _strip_tags(outside)
+    if outside:  # "[/comment][/on]" then text: the page's last words, kept rather than lost
+        warnings.append(f"text outside the timeline's tags kept as an undated comment: {outside[:40]!r}")
+        entries.append(Entry(date=None, comment=outside))
+    return entries
 
 
-def _untagged_entry(chunk: str, warnings: list[str]) -> Entry | None:
+def _next_other(chunk: str, pos: int, kind: str) -> int:
+    other = "comment" if kind == "status" else "status"
+    found = chunk.lower().find(f"[{other}]", pos)
+    return found if found >= 0 else len(chunk)
+
+
+def _untagged_entry(chunk: str, warnings: list[str]) -> list[Entry]:
     """``[on]date`` followed by text with no [status]/[comment] tag: a status word or a comment."""
     m = re.match(rf"\s*(?P<date>{DATE_PATTERN})?", chunk, re.I)
     date = to_iso(m.group("date")) if m and m.group("date") else None
@@ -136,10 +175,9 @@ def _untagged_entry(chunk: str, warnings: list[str]) -> Entry | None:
     if not body:
         if chunk.strip(" \n[]/on"):
             warnings.append(f"timeline entry with a date but no text: {chunk.strip()[:40]!r}")
-        return None
-    if _KNOWN_STATUS.match(body):
-        return Entry(date=date, status=body.lower())
-    return Entry(date=date, comment=body)
+        return []
+    status = _status_word(body)
+    return [Entry(date=date, status=status) if status else Entry(date=date, comment=body)]
 
 
 def _strip_tags(body: str) -> str:
@@ -153,11 +191,8 @@ def _plain_entries(text: str) -> list[Entry]:
     for m, nxt in zip(marks, [*marks[1:], None]):
         date, rest = to_iso(m.group("date")), m.group("rest").strip()
         body = text[m.end() : nxt.start() if nxt else len(text)].strip()
-        if rest and not body:
-            entries.append(Entry(date=date, status=rest.strip("[]. ").lower()))
-            continue
         if rest:
-            entries.append(Entry(date=date, status=rest.strip("[]. ").lower()))
+            entries.append(Entry(date=date, status=_status_word(rest, after_separator=bool(m.group("sep")))))
         if body:
             entries.append(Entry(date=date, comment=body))
     return entries

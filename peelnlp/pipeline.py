@@ -82,11 +82,14 @@ def comment_page(recommendations: str, comment: str, page_id: str = "comment") -
     """A page made of a list of recommendations (one per line or bullet) and one undated comment."""
     import re
 
+    from .boundaries import BULLETS
     from .errors import InputError
+    from .parse import normalise_text
     from .records import Entry, Recommendation
     from .recsplit import clean_rec
 
-    items = [clean_rec(line) for line in re.split(r"\n|[•◦▪●]", recommendations)]
+    recommendations, comment = normalise_text(recommendations), normalise_text(comment)
+    items = [clean_rec(line) for line in re.split(rf"\n|[{BULLETS}]", recommendations)]
     items = [item for item in items if item]
     if not items:
         raise InputError("the recommendations file is empty; expected one recommendation per line or bullet")

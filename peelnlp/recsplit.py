@@ -12,21 +12,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .boundaries import run_in_lists
+from .boundaries import BULLETS, run_in_lists
 
 _HEADING = re.compile(
     r"^(?:causes? of concern|areas? for improvement|recommendations?(?:\s+\d+)?|"
     r"national recommendations?|force recommendations?)\s*:?\s*$",
     re.I,
 )
-_INLINE_LABEL = re.compile(r"^(?:recommendations?(?:\s+\d+)?|areas? for improvement)\s*:\s*", re.I)
+_INLINE_LABEL = re.compile(r"^(?:recommendations?(?:\s+\d+)?|areas? for improvement)\s*(?::|\s[-–])\s*", re.I)
 _CONCERN_LABEL = re.compile(r"^causes? of concern\s*[:\-–]\s*\S", re.I)
 _URL = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")
 _DIRECTIVE = re.compile(r"\b(?:should|must|recommends?|we expect)\b", re.I)
 _NUMBERED = re.compile(r"^\s*(?:\d{1,2}[.)]|\(\d{1,2}\))\s*(?=\S)")
-_BULLET_CHARS = "•◦▪●○■·"
 _BULLET = re.compile(
-    rf"[{_BULLET_CHARS}]|(?:(?<=\n)|^)[ \t]*[-*–][ \t]+|(?<=[:;])[ \t]*[-–](?=[A-Za-z])"
+    rf"[{BULLETS}]|(?:(?<=\n)|^)[ \t]*[-*–o][ \t]+|(?<=[:;])[ \t]*[-–](?=[A-Za-z])"
     r"|(?<=\band)[-–](?=[a-z])|(?:(?<=\n)|^|(?<=[:;])|(?<=\band))[ \t]*\([a-z]\)[ \t]+"
 )
 _ANAPHOR = re.compile(r"^(?:this|these|it|they|the (?:plan|work|review|framework|strategy))\b", re.I)
@@ -34,8 +33,11 @@ _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)(?=[A-Z\"“(]|$)")
 _LEADING_AND = re.compile(r"^(?:and|or)\b\s*|^and(?=(?:make|ensure|take|put|develop|review|improve|design|establish|identify|assign|begin|engage|provide|consider|introduce|use|set)\b)", re.I)
 # A list marker at the start of a line or after a colon or semicolon (matched there, so that the
 # pattern does not try a look-behind at every character).
-_ITEM_MARK = re.compile(r"(?m)(^|[:;])[ \t]*(?:[-*–]|\d{1,2}[.)]|\([a-z0-9]{1,2}\))[ \t]+")
-_BULLETS_TO_SPACE = str.maketrans(_BULLET_CHARS, " " * len(_BULLET_CHARS))
+_ITEM_MARK = re.compile(r"(?m)(^|[:;])[ \t]*(?:[-*–]|\d{1,2}[.)]|\((?:\d{1,2}|[a-z]|[ivx]{1,4})\)|(?:[a-z]|[ivx]{1,4})\))[ \t]+")
+_SECOND_LEVEL = "◦○o▪\uf0a7"
+# A paragraph that opens with a list mark is an item, however short: never a heading.
+_LIST_START = re.compile(rf"^(?:[{BULLETS}]|[-*–o][ \t]|\(?(?:\d{{1,2}}|[a-z]|[ivx]{{1,4}})[.)][ \t])")
+_BULLETS_TO_SPACE = str.maketrans(BULLETS, " " * len(BULLETS))
 
 
 @dataclass
@@ -105,14 +107,11 @@ def _paragraphs(head: str) -> list[str]:
 
 def _first_rec_paragraph(paragraphs: list[str]) -> int:
     """Skip context: headings, the cause of concern, and anything before a "Recommendation(s)" heading."""
-    after_heading = None
-    for i, p in enumerate(paragraphs):
+    for i, p in enumerate(paragraphs):  # the first: "Recommendation 3 … Recommendation 4 …" gives both
         if re.match(r"^(?:national |force )?recommendations?(?:\s+\d+)?\s*:?\s*$", p, re.I):
-            after_heading = i + 1
-        elif _INLINE_LABEL.match(p) and not _CONCERN_LABEL.match(p):
-            after_heading = i
-    if after_heading is not None:
-        return after_heading
+            return i + 1
+        if _INLINE_LABEL.match(p) and not _CONCERN_LABEL.match(p):
+            return i
     for i, p in enumerate(paragraphs):
         if _is_heading(p) or _CONCERN_LABEL.match(p):
             continue
@@ -139,7 +138,7 @@ def _is_concern_heading(p: str) -> bool:
 
 def _is_comment(para: str, state: _State) -> bool:
     """On a page with no dates: does this paragraph start the comments?"""
-    if state.lead_in or _NUMBERED.match(para) or para.lstrip()[:1] in _BULLET_CHARS + "-*":
+    if state.lead_in or _NUMBERED.match(para) or para.lstrip()[:1] in BULLETS + "-*":
         return False
     if state.mode == "detail" and _ANAPHOR.match(para):
         return False
@@ -153,6 +152,10 @@ def _is_comment(para: str, state: _State) -> bool:
 
 
 def _take(para: str, state: _State) -> None:
+    if _HEADING.match(para) or _INLINE_LABEL.match(para):  # "Recommendation 4": the next one starts
+        state.mode, state.lead_in = "open", False
+        if _HEADING.match(para):
+            return
     para = _INLINE_LABEL.sub("", _without_concern(para))
     listed = _run_in_list(para)
     if listed and not listed[0].strip():  # "1. The force should … 2. The force should …"
@@ -163,7 +166,7 @@ def _take(para: str, state: _State) -> None:
         state.mode, state.lead_in = "numbered", False
         state.recs.append(_NUMBERED.sub("", para, count=1))
         return
-    if _is_heading(para) and not state.recs:
+    if _is_heading(para) and not state.recs and not state.lead_in and not _LIST_START.match(para):
         return
     if state.mode in ("numbered", "detail") and state.recs:
         state.recs[-1] += " " + para
@@ -222,15 +225,41 @@ def _items(para: str, listed: tuple[str, list[str]] | None) -> tuple[str, list[s
     # colon is a bullet mark too, but only the run tells "(b)" after a word from "(i)" inside an item.
     if listed and not _BULLET.search(listed[0]):
         return listed
-    parts = _BULLET.split(para)
-    if len(parts) > 1:
-        items = [p for p in (x.strip() for x in parts[1:]) if clean_rec(p)]
-        return parts[0], items
+    marks = list(_BULLET.finditer(para))
+    if marks:
+        return para[: marks[0].start()], _bullet_items(para, marks)
     colon = para.find(":")
     if colon > 0 and para.count(";") >= 1:
         stem, rest = para[: colon + 1], para[colon + 1 :]
         return stem, _semicolon_items(rest)
     return para, []
+
+
+def _bullet_items(para: str, marks: list[re.Match[str]]) -> list[str]:
+    """The text after each bullet. A bullet of a second-level glyph ("◦", Word's "o") under first-level
+    ones, or indented deeper than the shallowest of its glyph level, is inside the item before it
+    ("• map all groups, including:\n  ◦ urban …")."""
+    levels = [_bullet_level(para, m) for m in marks]
+    top = min(glyph for _, glyph in levels)
+    shallowest = min((indent for indent, glyph in levels if glyph == top and indent is not None), default=0)
+    items: list[str] = []
+    for m, nxt, (indent, glyph) in zip(marks, [*marks[1:], None], levels):
+        text = para[m.end() : nxt.start() if nxt else len(para)].strip()
+        if items and (glyph > top or indent is not None and indent > shallowest):
+            items[-1] += " " + text
+        else:
+            items.append(text)
+    return [item for item in items if clean_rec(item)]
+
+
+def _bullet_level(para: str, mark: re.Match[str]) -> tuple[int | None, int]:
+    """(indentation, 1 for a second-level glyph). The indentation is None when unknown: a bullet
+    run into the text, or on the paragraph's first line (whose leading spaces were stripped)."""
+    glyph = mark.start() + len(mark.group()) - len(mark.group().lstrip())
+    line_start = para.rfind("\n", 0, glyph) + 1
+    line = para[line_start:glyph]
+    indent = len(line.expandtabs(4)) if line_start > 0 and not line.strip() else None
+    return indent, int(para[glyph] in _SECOND_LEVEL)
 
 
 def _run_in_list(para: str) -> tuple[str, list[str]] | None:

@@ -141,6 +141,29 @@ def test_cut_off_last_entry():
                  ["do A", "do B"], id="run-in-cause-of-concern"),
     pytest.param("Cause of concern: The force does not map groups. Recommendations: the force should do A.",
                  ["the force should do A"], id="cause-of-concern-then-label"),
+    pytest.param("The force should:\n\n• map all groups\n\n• train staff", ["map all groups", "train staff"],
+                 id="bullet-paragraphs-are-no-headings"),
+    pytest.param("The force should:\n\na) map all groups\n\nb) train staff", ["map all groups", "train staff"],
+                 id="lettered-paragraphs"),
+    pytest.param("The force should:\ni) map all groups;\nii) train staff;\niii) review plans.",
+                 ["map all groups", "train staff", "review plans"], id="roman-lines"),
+    pytest.param("Recommendation 3\n\nThe force should audit files.\n\nRecommendation 4\n\nThe force should train staff.",
+                 ["The force should audit files", "The force should train staff"], id="a-heading-each"),
+    pytest.param("Recommendation 3: The force should audit files.\n\nRecommendation 4 – The force should train staff.",
+                 ["The force should audit files", "The force should train staff"], id="a-label-each"),
+    pytest.param("Within six months forces should do A.\n\u00a0\nWithin six months forces should do B.",
+                 ["Within six months forces should do A", "Within six months forces should do B"], id="no-break-space-line"),
+    pytest.param("The force should:\n• map all groups, including:\n  ◦ urban groups;\n  ◦ rural groups;\n• train all staff.",
+                 ["map all groups, including: urban groups; rural groups", "train all staff"], id="second-level-bullets"),
+    pytest.param("The force should:\n• map all groups, including:\n    • urban groups;\n• train all staff.",
+                 ["map all groups, including: urban groups", "train all staff"], id="deeper-bullets"),
+    pytest.param("The force should:\n  • map all groups; and\n  • train all staff.", ["map all groups", "train all staff"],
+                 id="indented-bullets-alike"),
+    pytest.param("The force should:\no map all groups;\no train staff.", ["map all groups", "train staff"], id="word-bullets"),
+    pytest.param("The force should:\n\uf0b7 map all groups;\n\uf0b7 train staff.", ["map all groups", "train staff"],
+                 id="symbol-font-bullets"),
+    pytest.param("The force should:\n\u00a0-\u00a0map all groups;\n\u00a0-\u00a0train staff.", ["map all groups", "train staff"],
+                 id="dashes-after-no-break-spaces"),
 ])
 def test_recommendation_splitting(rec_text, expected):
     page = parse_page(f"A page (1)\n\n{rec_text}\n\n[on]1 June 2018 [status]awaiting-review[/status][/on]")
@@ -157,6 +180,8 @@ def test_heading_in_an_undated_comment_leaves_the_recommendation_alone():
 @pytest.mark.parametrize(("text", "iso"), [
     ("9th April 2018", "2018-04-09"), ("1 June 2018", "2018-06-01"), ("01/10/2017", "2017-10-01"),
     ("22nd March 2018", "2018-03-22"), ("31/02/2018", None), ("no date", None),
+    ("Friday 3rd March 2017", "2017-03-03"), ("1st of June 2018", "2018-06-01"), ("1-Jun-2018", "2018-06-01"),
+    ("01/06/18", "2018-06-01"), ("March 3, 2017", "2017-03-03"), ("1.6.18", None),
 ])
 def test_dates(text, iso):
     assert to_iso(text) == iso
@@ -175,6 +200,46 @@ def test_page_without_recommendation_or_timeline_warns():
 def test_huge_page_is_refused():
     with pytest.raises(PageError, match="characters"):
         parse_page("a" * (MAX_PAGE_CHARS + 1))
+
+
+PLAIN_STATUSES = """A page (5)
+
+The force should audit its vetting files.
+
+Friday 4th March 2019 awaiting-review
+
+12 June 2019 Being Progressed.
+
+12 June 2019
+
+The force sent this log:
+
+2 May 2019 – new policy published
+
+1st of July 2019 – training began
+
+01/09/19 complete
+"""
+
+
+def test_plain_statuses_are_read_in_any_case_and_log_lines_stay_in_the_comment():
+    page = parse_page(PLAIN_STATUSES)
+    assert [(e.date, e.status) for e in page.timeline if e.status] == [
+        ("2019-03-04", "awaiting-review"), ("2019-06-12", "being-progressed"), ("2019-09-01", "complete")]
+    [comment] = [e for e in page.timeline if e.comment]
+    assert comment.date == "2019-06-12" and norm(comment.comment).endswith("1st of July 2019 – training began")
+
+
+def test_markup_entry_with_a_status_and_a_comment_keeps_both():
+    page = parse_page("T (3)\n\nThe force should act.\n\n[on]9th April 2018 [status]Being progressed[/status]"
+                      "[comment]The force has appointed a lead.[/comment][/on]")
+    assert [(e.status, e.comment) for e in page.timeline] == [("being-progressed", None), (None, "The force has appointed a lead.")]
+
+
+def test_text_after_the_markup_is_kept_with_a_warning():
+    page = parse_page("T (3)\n\nThe force should act.\n\n[on]9th April 2018 [comment]First.[/comment][/on]\n\nSecond.")
+    assert [e.comment for e in page.timeline] == ["First.", "Second."]
+    assert any("outside the timeline" in w for w in page.warnings)
 
 
 def test_unbalanced_markup_is_read():
