@@ -231,6 +231,8 @@ def _after_abbreviation(text: str, dot: int) -> bool:
 def _is_abbreviation(word: str) -> bool:
     if len(word) == 1 and word.isupper():
         return True  # an initial: "J. Smith"
+    if word.isupper() and "." not in word:
+        return False  # "… owned by the ACC. Progress …": ranks in capitals take no stop of their own
     lower = word.lower()
     last = lower.rstrip(".").rsplit(".", 1)[-1]
     return lower in ABBREVIATIONS or last in ABBREVIATIONS or bool(_DOTTED.fullmatch(lower))

@@ -77,6 +77,8 @@ def cut(text: str) -> list[str]:
                  ["The guidance at https://example.org/app was adopted; staff were briefed."], id="an-address-opens-no-list"),
     pytest.param("It is led by D/Supt. Green under s. 136 of the Act.", ["It is led by D/Supt. Green under s. 136 of the Act."],
                  id="ranks-with-a-slash-and-sections"),
+    pytest.param("The plan is owned by the ACC. Progress is reviewed by DCI Jones.",
+                 ["The plan is owned by the ACC.", "Progress is reviewed by DCI Jones."], id="a-rank-in-capitals-ends-a-sentence"),
     pytest.param("The review found gaps… The force issued guidance.", ["The review found gaps…", "The force issued guidance."],
                  id="an-ellipsis-ends-a-sentence"),
     pytest.param("Actions taken:\no mapped all groups\n\uf0b7 trained staff", ["Actions taken:", "mapped all groups", "trained staff"],
