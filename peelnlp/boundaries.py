@@ -26,16 +26,19 @@ _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 # look-behind tries it at every character. The cut is after that character (``_bullet_start``).
 _BULLET = re.compile(
     rf"[{BULLETS}]|\n[ \t]*(?:[-*–o]|\(?[a-z0-9]{{1,2}}\)|\d{{1,2}}\.)[ \t]+"
-    r"|[:;][ \t]*[-–](?=[A-Za-z])"
+    r"|[:;][ \t]*[-–](?=[A-Za-z])|\band[-–](?=[ \t]*[A-Za-z])"  # "…2017; and- a partnership plan"
 )
-_SENTENCE = re.compile(r"[.!?…][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z])")
+_SENTENCE = re.compile(r"[.!?…][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z]|[AI][ \t])")
 _COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))")
 _SEMICOLON = re.compile(r";")
 # A list item marker: "1." or "1)" or "(1)", "a)" or "(a)", "(iii)".
 _NUMBER, _LETTER = r"\d{1,2}", r"[a-z]|[ivx]{1,4}"  # numbers take a stop or a bracket, letters a bracket
 _ITEM = rf"(?:{_NUMBER}[.)]|\({_NUMBER}\)|\(?(?:{_LETTER})\))"
 # The optional "and" is a group of its own: "[ \t]*(?:and)?\s*" would try every split of a run of spaces.
-_AND_BULLET = re.compile(r"(?:[ \t]*(?:and|or))?\s*(?=[" + BULLETS + r"]|" + _ITEM + r"[ \t])")
+_AND_BULLET = re.compile(r"(?:[ \t]*(?:and|or))?(?:\s*(?=[" + BULLETS + r"]|" + _ITEM + r"[ \t])|[ \t]*(?=\n[ \t]*[-*–o][ \t])"
+                         r"|(?=[-–][ \t]*[A-Za-z]))")
+_AND_NEXT = re.compile(r"[ \t]*(?:and|or)(?=\s+\S)")
+_FIRST_LETTER = re.compile(r"[^\W\d_]")
 _LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|o[ \t]|{_ITEM}\s)+")  # "o": Word's second-level bullet
 # A marker run into the text before its item's first word ("…action: 1. An audit 2. A review",
 # "(a) an audit (b) a review"); ``run_in_lists`` decides which make a list. Its look-behind is
@@ -50,6 +53,7 @@ _TWO_WORDS = re.compile(r"[^\W_]\W+[^\W_]")  # no "+" after the classes: that is
 _LINE_ITEM_STOP = re.compile(r"[ \t]*\d{1,2}(\.)[ \t]")  # a numbered item opening the text
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
 _BRACKET_OR_BREAK = re.compile(r"[()\[\]\n]")
+_MONTHS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
 _WORD_BEFORE = re.compile(r"(?:^|[\s(/])([A-Za-z][A-Za-z.]*)$")  # "/": ranks written "D/Supt."
 _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # "e.g", "u.k"
 _ALNUM = re.compile(r"[^\W_]")  # str.isalnum, as a search
@@ -123,7 +127,7 @@ def _numbered_line_stops(text: str, bullets: list[re.Match[str]]) -> set[int]:
 
 
 def _bullet_start(text: str, start: int) -> int:
-    return start + (text[start] in "\n:;")
+    return start + (3 if text.startswith("and", start) else text[start] in "\n:;")
 
 
 def run_in_lists(text: str, depth: _Depths | None = None) -> list[list[tuple[int, int]]]:
@@ -224,6 +228,8 @@ def _after_abbreviation(text: str, dot: int) -> bool:
     m = _WORD_BEFORE.search(text, max(0, dot - 20), dot)
     if not m:
         return False
+    if m.group(1).lower() in _MONTHS:  # "2 Nov. 2018" goes on; "met on 2 Nov. DCI Carver showed …" does not
+        return text[dot + 1 : dot + 3].strip()[:1].isdigit()
     return _is_abbreviation(m.group(1))
 
 
@@ -253,6 +259,7 @@ def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list
     paragraphs = [0, *_paragraph_cuts(text), len(text)]
     bullet_paras = {i for i, (a, b) in enumerate(zip(paragraphs, paragraphs[1:]))
                     if _BULLET.search(text, a, b)}
+    lead_in_paras = {i for i, start in enumerate(paragraphs) if i and text[:start].rstrip().endswith(":")}
     colons = sorted(colon_cuts + [m.end() for m in re.finditer(r":", text) if not _in_token(text, m.start())])
     para_i = ci = k = 0
     last_cut = last_colon = -1
@@ -264,7 +271,12 @@ def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list
             last_cut, k = cuts[k], k + 1
         while ci < len(colons) and colons[ci] <= pos:
             last_colon, ci = colons[ci], ci + 1
-        after_colon = last_colon > last_cut and last_colon >= paragraphs[para_i]
+        # A colon cut at a line break still opens the list when the items start in lower case, also
+        # from the paragraph before ("…the force has:\n\nintroduced …;\nissued …"); "Update: An audit
+        # found …; a reminder …" is a label and a sentence.
+        after_colon = (last_colon > last_cut or last_colon == last_cut and _opens_lower(text, last_colon)) \
+            and last_colon >= paragraphs[para_i] \
+            or para_i in lead_in_paras and last_cut <= paragraphs[para_i] and _opens_lower(text, paragraphs[para_i])
         if (para_i in bullet_paras or after_colon) and not depth[pos]:
             out.append(_cut_after_semicolon(text, m.end()))
             if after_colon and not depth[last_colon - 1]:
@@ -272,9 +284,14 @@ def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list
     return out
 
 
+def _opens_lower(text: str, pos: int) -> bool:
+    m = _FIRST_LETTER.search(text, pos, pos + 40)
+    return bool(m and m.group().islower())
+
+
 def _cut_after_semicolon(text: str, end: int) -> int:
-    """Keep "; and" with its item when a bullet follows ("…data; and• an approach …")."""
-    m = _AND_BULLET.match(text, end)
+    """Keep "; and" with its item: "…data; and• an approach …", "…checks; and added …"."""
+    m = _AND_BULLET.match(text, end) or _AND_NEXT.match(text, end)
     return m.end() if m and m.end() > end else end
 
 
