@@ -26,7 +26,7 @@ _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 # look-behind tries it at every character. The cut is after that character (``_bullet_start``).
 _BULLET = re.compile(
     rf"[{BULLETS}]|\n[ \t]*(?:[-*–o]|\(?[a-z0-9]{{1,2}}\)|\d{{1,2}}\.)[ \t]+"
-    r"|[:;][ \t]*[-–](?=[A-Za-z])|\band[-–](?=[ \t]*[A-Za-z])"  # "…2017; and- a partnership plan"
+    r"|[:;][ \t]*[-–](?=[A-Za-z])|[-–](?<=\band[-–])(?=[ \t]*[A-Za-z])"  # "…; and- a plan"
 )
 _SENTENCE = re.compile(r"[.!?…][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z]|[AI][ \t])")
 _COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))")
@@ -127,7 +127,7 @@ def _numbered_line_stops(text: str, bullets: list[re.Match[str]]) -> set[int]:
 
 
 def _bullet_start(text: str, start: int) -> int:
-    return start + (3 if text.startswith("and", start) else text[start] in "\n:;")
+    return start + (text[start] in "\n:;")
 
 
 def run_in_lists(text: str, depth: _Depths | None = None) -> list[list[tuple[int, int]]]:

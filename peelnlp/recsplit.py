@@ -37,7 +37,7 @@ _ITEM_MARK = re.compile(r"(?m)(^|[:;])[ \t]*(?:[-*–]|\d{1,2}[.)]|\((?:\d{1,2}|
 _SECOND_LEVEL = "◦○o▪\uf0a7"
 # A paragraph that opens with a list mark is an item, however short: never a heading.
 _LIST_START = re.compile(rf"^(?:[{BULLETS}]|[-*–o][ \t]|\(?(?:\d{{1,2}}|[a-z]|[ivx]{{1,4}})[.)][ \t])")
-_BULLETS_TO_SPACE = str.maketrans(BULLETS, " " * len(BULLETS))
+_BULLET_CHAR = re.compile(f"[{BULLETS}]")
 
 
 @dataclass
@@ -49,7 +49,7 @@ class _State:
 
 def clean_rec(text: str) -> str:
     """A recommendation's text as compared: no bullet marks, no trailing ``;``/``and``/``.``, single spaces."""
-    text = _ITEM_MARK.sub(r"\1 ", text.translate(_BULLETS_TO_SPACE))
+    text = _ITEM_MARK.sub(r"\1 ", _BULLET_CHAR.sub(" ", text))
     text = " ".join(text.split())
     text = _LEADING_AND.sub("", text).strip()
     return _strip_trailing(text)
