@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
+from .boundaries import BULLETS
 from .dates import DATE_PATTERN, to_iso
 from .errors import PageError
 from .forces import find_force
 from .records import Entry, Page, Recommendation
-from .recsplit import split_recommendations
+from .recsplit import clean_rec, split_recommendations
 
 MAX_PAGE_CHARS = 2_000_000
 
@@ -35,6 +36,9 @@ _KNOWN_STATUS = re.compile(
     re.I,
 )
 _TAG = re.compile(r"\[(/?)(on|status|comment)\]", re.I)
+_LIST_MARK = re.compile(rf"^\s*(?:[{BULLETS}*–-]|o\s|\(?(?:\d{{1,2}}|[a-z]|[ivx]{{1,4}})[.)])")
+_NUMBER_MARK = re.compile(r"^\s*\(?(\d{1,3})[.)]")
+_RUN_IN_BULLET = re.compile(f"[{BULLETS}]")
 _OPEN_TAG = re.compile(r"\[(status|comment)\]", re.I)
 # Spaces that HTML and word processors leave in copied text ("&nbsp;" lines between paragraphs,
 # bullets indented with no-break spaces): to a reader they are plain spaces.
@@ -66,6 +70,35 @@ def parse_page(text: str, source: str | None = None) -> Page:
         recommendations=tuple(Recommendation(n=i, text=t) for i, t in enumerate(recs, start=1)),
         timeline=tuple(timeline), warnings=tuple(warnings),
     )
+
+
+def recommendation_list(text: str) -> tuple[list[str], list[str]]:
+    """A list of recommendations as a user writes one (one per line or bullet, or numbered): the
+    items and any warnings. A line with no list mark under a marked item, or an indented line,
+    continues the item above; a blank line ends it."""
+    lines = normalise_text(text).split("\n")
+    marked = any(_LIST_MARK.match(line) for line in lines)
+    items: list[str] = []
+    open_item = False
+    for line in lines:
+        starts = bool(_LIST_MARK.match(line)) if marked else not line[:1].isspace()
+        if line.strip() and open_item and not starts:
+            items[-1] += " " + line.strip()
+        elif line.strip():
+            items.append(line)
+        open_item = bool(line.strip())
+    parts = [part.strip() for item in items for part in _RUN_IN_BULLET.split(item)]
+    # A lead-in ("The force should:") heads the items; it is not one of them.
+    items = [clean_rec(p) for i, p in enumerate(parts) if clean_rec(p) and not (p.endswith(":") and i < len(parts) - 1)]
+    return items, _numbering_warnings(lines, len(items))
+
+
+def _numbering_warnings(lines: list[str], n: int) -> list[str]:
+    written = [int(m.group(1)) for line in lines if (m := _NUMBER_MARK.match(line))]
+    if not written or written == list(range(1, len(written) + 1)):
+        return []
+    return [f"the recommendations are numbered by their order in the list (1–{n}), not by the numbers written "
+            f"there ({', '.join(map(str, written))}); \"recommendation N\" in a comment means the Nth"]
 
 
 def normalise_text(text: str) -> str:

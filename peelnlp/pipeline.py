@@ -80,24 +80,19 @@ def _through(items: Iterable[Page | Failure], stage) -> Iterator[Page | Failure]
 
 def comment_page(recommendations: str, comment: str, page_id: str = "comment") -> Page:
     """A page made of a list of recommendations (one per line or bullet) and one undated comment."""
-    import re
-
-    from .boundaries import BULLETS
     from .errors import InputError
-    from .parse import normalise_text
+    from .parse import normalise_text, recommendation_list
     from .records import Entry, Recommendation
-    from .recsplit import clean_rec
 
-    recommendations, comment = normalise_text(recommendations), normalise_text(comment)
-    items = [clean_rec(line) for line in re.split(rf"\n|[{BULLETS}]", recommendations)]
-    items = [item for item in items if item]
+    items, warnings = recommendation_list(recommendations)
     if not items:
         raise InputError("the recommendations file is empty; expected one recommendation per line or bullet")
-    if not comment.strip():
+    comment = normalise_text(comment).strip()
+    if not comment:
         raise InputError("the comment is empty; pass its text with --comment TEXT or --comment - for stdin")
     return Page(id=page_id, title=None, force=None,
                 recommendations=tuple(Recommendation(i, t) for i, t in enumerate(items, start=1)),
-                timeline=(Entry(date=None, comment=comment.strip()),))
+                timeline=(Entry(date=None, comment=comment),), warnings=tuple(warnings))
 
 
 def tag_comment(tagger: Tagger, recommendations: str, comment: str, explain: bool = False) -> Page:

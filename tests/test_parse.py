@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from peelnlp.dates import to_iso
 from peelnlp.errors import PageError
-from peelnlp.parse import MAX_PAGE_CHARS, parse_page
+from peelnlp.parse import MAX_PAGE_CHARS, parse_page, recommendation_list
 from peelnlp.recsplit import clean_rec
 
 
@@ -260,3 +260,21 @@ def test_parser_never_raises_on_page_like_text(text):
 @given(st.text(max_size=400))
 def test_parser_never_raises_on_any_text(text):
     parse_page(text)
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    pytest.param("map groups\ntrain staff\n", ["map groups", "train staff"], id="lines"),
+    pytest.param("1. assign lead officers\n   to every group\n2. measure activity", ["assign lead officers to every group",
+                 "measure activity"], id="wrapped-numbered"),
+    pytest.param("• assign lead officers\nto every group\n• measure activity", ["assign lead officers to every group",
+                 "measure activity"], id="wrapped-bullets"),
+    pytest.param("map groups\n  across the region\ntrain staff", ["map groups across the region", "train staff"], id="indented"),
+    pytest.param("The force should: • map groups • train staff", ["map groups", "train staff"], id="lead-in-and-run-in-bullets"),
+])
+def test_recommendation_list(text, items):
+    assert recommendation_list(text) == (items, [])
+
+
+def test_recommendation_list_warns_that_written_numbers_are_not_kept():
+    items, [warning] = recommendation_list("3. improve training\n5. publish a profile")
+    assert items == ["improve training", "publish a profile"] and "(3, 5)" in warning
