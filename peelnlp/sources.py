@@ -104,5 +104,17 @@ def read_sources(inputs: Iterable[str]) -> Iterator[Source]:
     for item in expand_paths(inputs):
         if isinstance(item, Source):
             yield item
+        elif item != "-" and Path(item).suffix.lower() in _RECORD_FILES:
+            yield _record_file(Path(item))
         else:
             yield read_stdin() if item == "-" else read_source(Path(item))
+
+
+_RECORD_FILES = (".jsonl", ".ndjson", ".csv")
+
+
+def _record_file(path: Path) -> Source:
+    """A file of page records is not a page: read as one, its JSON would be tagged as prose."""
+    return Source(name=path.stem, text=None, path=str(path),
+                  error=f"{path}: expected a page's text, found a {path.suffix} file of page records; "
+                        f"`peelnlp score {path} --out results.jsonl` reads them")

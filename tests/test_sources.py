@@ -43,3 +43,10 @@ def test_missing_path_and_empty_directory(tmp_path):
     (tmp_path / "empty").mkdir()
     sources = list(read_sources([str(tmp_path / "nope.txt"), str(tmp_path / "empty")]))
     assert "no such file" in sources[0].error and "no *.txt files" in sources[1].error
+
+
+def test_a_file_of_page_records_is_not_read_as_a_page(tmp_path):
+    records = tmp_path / "pages.jsonl"
+    records.write_text('{"id": "1", "text": "A page"}\n')
+    [source] = read_sources([str(records)])
+    assert source.text is None and "peelnlp score" in source.error
