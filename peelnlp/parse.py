@@ -8,6 +8,7 @@ in the plain dated form, or with no dates at all. Everything here runs in linear
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from .boundaries import BULLETS
 from .dates import DATE_PATTERN, to_iso
@@ -39,7 +40,6 @@ _TAG = re.compile(r"\[(/?)(on|status|comment)\]", re.I)
 _LIST_MARK = re.compile(rf"^\s*(?:[{BULLETS}*–-]|o\s|\(?(?:\d{{1,2}}|[a-z]|[ivx]{{1,4}})[.)])")
 _NUMBER_MARK = re.compile(r"^\s*\(?(\d{1,3})[.)]")
 _RUN_IN_BULLET = re.compile(f"[{BULLETS}]")
-_OPEN_TAG = re.compile(r"\[(status|comment)\]", re.I)
 # Spaces that HTML and word processors leave in copied text ("&nbsp;" lines between paragraphs,
 # bullets indented with no-break spaces): to a reader they are plain spaces.
 _ODD_SPACE = re.compile("[\u00a0\u2007\u202f]")
@@ -171,34 +171,60 @@ def _markup_entries(text: str, warnings: list[str]) -> list[Entry]:
 
 def _markup_entry(chunk: str, warnings: list[str]) -> list[Entry]:
     """One ``[on]`` entry: its tagged parts (usually one) and any text left outside the tags."""
-    m = _OPEN_TAG.search(chunk)
-    if m is None:
+    tags = _Tags(chunk)
+    if not tags.opens:
         return _untagged_entry(chunk, warnings)
-    date = to_iso(chunk[: m.start()])
-    entries, outside = [], ""
-    while m is not None:
-        kind = m.group(1).lower()
-        close = chunk.lower().find(f"[/{kind}]", m.end())
+    date = to_iso(chunk[: tags.opens[0].start()])
+    entries, outside, nxt = [], [], 0
+    for m in tags.opens:
+        if m.start() < nxt:
+            continue  # a stray opening tag inside the part before it
+        outside.append(chunk[nxt : m.start()])
+        kind = m.group(2).lower()
+        close = tags.next_close(kind, m.end())
         # Unclosed, a part runs to the next part of the other kind: "[comment]A [comment] B" is one.
-        nxt = close + len(kind) + 3 if close >= 0 else _next_other(chunk, m.end(), kind)
-        body = _strip_tags(chunk[m.end() : close if close >= 0 else nxt])
+        nxt = close + len(kind) + 3 if close is not None else tags.next_open(_OTHER[kind], m.end())
+        body = _strip_tags(chunk[m.end() : close if close is not None else nxt])
         if body and kind == "status":
             entries.append(Entry(date=date, status=_status_word(body) or "-".join(body.lower().split())))
         elif body:
             entries.append(Entry(date=date, comment=body))
-        m = _OPEN_TAG.search(chunk, nxt)
-        outside += " " + chunk[nxt : m.start() if m else len(chunk)]
-    outside = _strip_tags(outside)
-    if outside:  # "[/comment][/on]" then text: the page's last words, kept rather than lost
-        warnings.append(f"text outside the timeline's tags kept as an undated comment: {outside[:40]!r}")
-        entries.append(Entry(date=None, comment=outside))
+    text_outside = _strip_tags(" ".join([*outside[1:], chunk[nxt:]]))
+    if text_outside:  # "[/comment][/on]" then text: the page's last words, kept rather than lost
+        warnings.append(f"text outside the timeline's tags kept as an undated comment: {text_outside[:40]!r}")
+        entries.append(Entry(date=None, comment=text_outside))
     return entries
 
 
-def _next_other(chunk: str, pos: int, kind: str) -> int:
-    other = "comment" if kind == "status" else "status"
-    found = chunk.lower().find(f"[{other}]", pos)
-    return found if found >= 0 else len(chunk)
+_OTHER = {"status": "comment", "comment": "status"}
+
+
+class _Tags:
+    """The [status]/[comment] tags of one entry, found in one pass and looked up by bisection, so
+    a chunk of thousands of unclosed tags is not searched again for every one."""
+
+    def __init__(self, chunk: str) -> None:
+        self.end = len(chunk)
+        self.opens: list[re.Match[str]] = []
+        self.starts: dict[tuple[str, str], list[int]] = {(c, k): [] for c in ("", "/") for k in _OTHER}
+        for m in _TAG.finditer(chunk):
+            closing, kind = m.group(1), m.group(2).lower()
+            if kind in _OTHER:
+                self.starts[(closing, kind)].append(m.start())
+                if not closing:
+                    self.opens.append(m)
+
+    def next_close(self, kind: str, pos: int) -> int | None:
+        found = self._next(("/", kind), pos)
+        return None if found == self.end else found
+
+    def next_open(self, kind: str, pos: int) -> int:
+        return self._next(("", kind), pos)
+
+    def _next(self, key: tuple[str, str], pos: int) -> int:
+        starts = self.starts[key]
+        k = bisect_left(starts, pos)
+        return starts[k] if k < len(starts) else self.end
 
 
 def _untagged_entry(chunk: str, warnings: list[str]) -> list[Entry]:
