@@ -78,16 +78,16 @@ def recommendation_list(text: str) -> tuple[list[str], list[str]]:
     continues the item above; a blank line ends it."""
     lines = normalise_text(text).split("\n")
     marked = any(_LIST_MARK.match(line) for line in lines)
-    items: list[str] = []
+    items: list[list[str]] = []
     open_item = False
     for line in lines:
         starts = bool(_LIST_MARK.match(line)) if marked else not line[:1].isspace()
         if line.strip() and open_item and not starts:
-            items[-1] += " " + line.strip()
+            items[-1].append(line.strip())
         elif line.strip():
-            items.append(line)
+            items.append([line])
         open_item = bool(line.strip())
-    parts = [part.strip() for item in items for part in _RUN_IN_BULLET.split(item)]
+    parts = [part.strip() for item in items for part in _RUN_IN_BULLET.split(" ".join(item))]
     # A lead-in ("The force should:") heads the items; it is not one of them.
     items = [clean_rec(p) for i, p in enumerate(parts) if clean_rec(p) and not (p.endswith(":") and i < len(parts) - 1)]
     return items, _numbering_warnings(lines, len(items))

@@ -10,6 +10,7 @@ finding a "Cause of concern:" paragraph opens with are context, not recommendati
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from .boundaries import BULLETS, run_in_lists
@@ -239,7 +240,8 @@ def _bullet_items(para: str, marks: list[re.Match[str]]) -> list[str]:
     """The text after each bullet. A bullet of a second-level glyph ("◦", Word's "o") under first-level
     ones, or indented deeper than the shallowest of its glyph level, is inside the item before it
     ("• map all groups, including:\n  ◦ urban …")."""
-    levels = [_bullet_level(para, m) for m in marks]
+    breaks = [m.start() for m in re.finditer("\n", para)]
+    levels = [_bullet_level(para, m, breaks) for m in marks]
     top = min(glyph for _, glyph in levels)
     shallowest = min((indent for indent, glyph in levels if glyph == top and indent is not None), default=0)
     items: list[str] = []
@@ -252,13 +254,14 @@ def _bullet_items(para: str, marks: list[re.Match[str]]) -> list[str]:
     return [item for item in items if clean_rec(item)]
 
 
-def _bullet_level(para: str, mark: re.Match[str]) -> tuple[int | None, int]:
+def _bullet_level(para: str, mark: re.Match[str], breaks: list[int]) -> tuple[int | None, int]:
     """(indentation, 1 for a second-level glyph). The indentation is None when unknown: a bullet
-    run into the text, or on the paragraph's first line (whose leading spaces were stripped)."""
+    run into the text, or on the paragraph's first line (whose leading spaces were stripped).
+    ``breaks`` are the paragraph's line breaks: looked up, not searched for again at every bullet."""
     glyph = mark.start() + len(mark.group()) - len(mark.group().lstrip())
-    line_start = para.rfind("\n", 0, glyph) + 1
-    line = para[line_start:glyph]
-    indent = len(line.expandtabs(4)) if line_start > 0 and not line.strip() else None
+    k = bisect_left(breaks, glyph)
+    line = para[breaks[k - 1] + 1 : glyph] if k and glyph - breaks[k - 1] <= 40 else "x"  # else: run in
+    indent = None if line.strip() else len(line.expandtabs(4))
     return indent, int(para[glyph] in _SECOND_LEVEL)
 
 
