@@ -259,7 +259,7 @@ def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list
     paragraphs = [0, *_paragraph_cuts(text), len(text)]
     bullet_paras = {i for i, (a, b) in enumerate(zip(paragraphs, paragraphs[1:]))
                     if _BULLET.search(text, a, b)}
-    lead_in_paras = {i for i, start in enumerate(paragraphs) if i and text[:start].rstrip().endswith(":")}
+    lead_in_paras = {i for i, start in enumerate(paragraphs) if i and text[max(0, start - 40):start].rstrip().endswith(":")}
     colons = sorted(colon_cuts + [m.end() for m in re.finditer(r":", text) if not _in_token(text, m.start())])
     para_i = ci = k = 0
     last_cut = last_colon = -1
