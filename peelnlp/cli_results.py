@@ -63,6 +63,11 @@ def score(
         raise typer.Exit(1)
 
 
+def warn_all(lines: list[str] | tuple[str, ...]) -> None:
+    for line in lines:
+        typer.echo(f"warning: {line}", err=True)
+
+
 ResultsArg = Annotated[Path, typer.Argument(
     help="A results database from `peelnlp score`, or a JSON Lines file of tagged page records.", show_default=False)]
 
@@ -92,6 +97,7 @@ def gaps(
     if summary and fmt is TableFormat.csv:
         raise typer.BadParameter("--summary prints text or json, not csv")
     found = query_gaps(results, GapFilter(force, status, since, until, strand, title, min_confidence), sort)
+    warn_all(found.warnings)
     pieces = (gaps_csv(found.gaps) if fmt is TableFormat.csv else
               gaps_json(found, summary) if fmt is TableFormat.json else report_text(found, summary))
     for piece in pieces:
@@ -113,6 +119,7 @@ def report(
     from .report import write_report
 
     done = write_report(results, html)
+    warn_all(done.warnings)
     typer.echo(f"wrote {done.path}: {done.pages} pages, {done.gaps} flagged gaps, {done.size / 1024:.0f} KiB")
 
 
@@ -139,7 +146,7 @@ def review(
     from .terminal import terminal_key_reader
 
     outcome = run_review(results, terminal_key_reader(), lambda text: typer.echo(text, nl=False),
-                         color=sys.stdout.isatty())
+                         color=sys.stdout.isatty(), warn=lambda line: warn_all([line]))
     if outcome.store is not None:
         typer.echo(f"{outcome.accepted} accepted, {outcome.corrected} corrected, {outcome.skipped} skipped, "
                    f"{outcome.remaining} not reached; decisions saved in {outcome.store}")

@@ -273,6 +273,7 @@ def _force_counts(c: Counter) -> dict[str, int]:
 class GapReport:
     gaps: list[Gap]
     summary: Summary
+    warnings: list[str] = field(default_factory=list)  # records of the results file left out, and why
 
 
 def collect(pages: Iterable[Page], filt: GapFilter = GapFilter(), sort: str = "page") -> GapReport:
@@ -289,5 +290,10 @@ def collect(pages: Iterable[Page], filt: GapFilter = GapFilter(), sort: str = "p
 
 def query_gaps(path: Path, filt: GapFilter = GapFilter(), sort: str = "page") -> GapReport:
     """The one call behind ``peelnlp gaps``: load a results file and collect its gaps."""
+    from .resultload import ResultPages
+
     _check_choice("sort", sort, SORT_KEYS)
-    return collect(load_pages(path), filt, sort)
+    with ResultPages(path) as results:
+        report = collect((page for _, page in scan_tagged(results)), filt, sort)
+        report.warnings = results.warnings()
+    return report

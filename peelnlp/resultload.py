@@ -20,6 +20,7 @@ from .records import Entry, Page, Recommendation, RecStatus, Segment, parse_json
 from .results import QUERY_PARAMETERS, is_sqlite
 
 _CHUNK = QUERY_PARAMETERS  # pages per round of child-table queries
+MAX_WARNINGS = 10  # bad JSON Lines records named one by one; the rest are counted
 
 _PAGE_COLUMNS = "page_key, page_id, title, force, model, warnings"
 _CHILDREN = {
@@ -62,6 +63,8 @@ class ResultPages:
         self._conn: sqlite3.Connection | None = None
         self._v1: bool | None = None
         self._file: BinaryIO | None = None
+        self.bad_records: list[tuple[int, str]] = []  # (line, what was found): the first MAX_WARNINGS
+        self.bad_count = 0
 
     def __enter__(self) -> ResultPages:
         return self
@@ -84,6 +87,16 @@ class ResultPages:
     def fetch(self, ref: int) -> Page:
         """The page ``scan`` yielded with ``ref``."""
         return self._sqlite_fetch(ref) if self.is_sqlite else self._jsonl_fetch(ref)
+
+    def warnings(self) -> list[str]:
+        """One line per JSON Lines record of the last scan that was left out as no page record,
+        the first :data:`MAX_WARNINGS` named, then how many more."""
+        lines = [f"{self.path}:{n}: expected a page record (a JSON object with \"id\" and \"timeline\"), "
+                 f"found {found}; the line is left out" for n, found in self.bad_records]
+        if self.bad_count > len(lines):
+            lines.append(f"{self.path}: … and {self.bad_count - len(lines)} more lines that are not page records, "
+                         "left out too")
+        return lines
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -137,35 +150,80 @@ class ResultPages:
         return self._v1
 
     def _jsonl_scan(self, wanted: set[str] | None) -> Iterator[tuple[int, Page]]:
+        self.bad_records, self.bad_count, usable = [], 0, 0
         with self.path.open("rb") as fh:
             offset = 0
             for lineno, line in enumerate(fh, start=1):
-                page = self._jsonl_page(line, lineno, wanted)
+                start, offset = offset, offset + len(line)
+                try:
+                    record = _jsonl_record(line)
+                    page = _page(record) if record is not None and _wanted(record, wanted) else None
+                except _BadRecord as exc:
+                    self._note_bad(lineno, str(exc))
+                    continue
+                usable += record is not None
                 if page is not None:
-                    yield offset, page
-                offset += len(line)
+                    yield start, page
+        if self.bad_count and not usable:
+            line, found = self.bad_records[0]
+            raise ResultsError(f"{self.path}: no page record in the file ({self.bad_count} line(s) are not page "
+                               f"records; line {line}: found {found}); expected JSON Lines of page records, as "
+                               "`peelnlp score --out FILE.jsonl` or `peelnlp tag --format json` write them")
+
+    def _note_bad(self, lineno: int, found: str) -> None:
+        self.bad_count += 1
+        if len(self.bad_records) < MAX_WARNINGS:  # a file of garbage must not fill memory with messages
+            self.bad_records.append((lineno, found))
 
     def _jsonl_fetch(self, ref: int) -> Page:
         if self._file is None:
             self._file = self.path.open("rb")
         self._file.seek(ref)
-        page = self._jsonl_page(self._file.readline(), None, None)
-        if page is None:
-            raise ResultsError(f"{self.path}: no page record at byte {ref}; the file changed while it was read")
-        return page
-
-    def _jsonl_page(self, line: bytes, lineno: int | None, wanted: set[str] | None) -> Page | None:
-        if not line.strip():
-            return None
         try:
-            record = parse_json(line.decode("utf-8", errors="replace").lstrip("\ufeff"))  # a BOM from some editors
-        except json.JSONDecodeError as exc:
-            where = f"{self.path}:{lineno}" if lineno else str(self.path)
-            raise ResultsError(f"{where}: not a JSON page record ({exc.msg}); expected a results database or "
-                               "JSON Lines of page records, as `peelnlp score` writes them") from None
-        if not isinstance(record, dict) or "timeline" not in record:
-            return None
-        return Page.from_dict(record) if wanted is None or str(record.get("id")) in wanted else None
+            record = _jsonl_record(self._file.readline())
+            if record is None:
+                raise _BadRecord("no page record")
+            return _page(record)
+        except _BadRecord:
+            raise ResultsError(f"{self.path}: no page record at byte {ref}; the file changed while it was read; "
+                               "run the command again") from None
+
+
+class _BadRecord(Exception):
+    """A JSON Lines line that is not a page record; its message says what was found."""
+
+
+def _jsonl_record(line: bytes) -> dict[str, Any] | None:
+    """The page record on one line; None for a blank line or the line of an input that failed to score."""
+    if not line.strip():
+        return None
+    try:
+        record = parse_json(line.decode("utf-8", errors="replace").lstrip("\ufeff"))  # a BOM from some editors
+    except json.JSONDecodeError as exc:
+        raise _BadRecord(f"text that is not JSON ({exc.msg})") from None
+    if isinstance(record, dict) and "timeline" in record:
+        return record
+    if isinstance(record, dict) and "error" in record:
+        return None  # `peelnlp score` writes {"id", "source", "error"} for an input it could not score
+    raise _BadRecord(_describe(record))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object without \"timeline\""
+    names = {list: "a JSON array", str: "a JSON string", bool: "a JSON boolean", type(None): "null"}
+    return names.get(type(value), "a JSON number")
+
+
+def _page(record: dict[str, Any]) -> Page:
+    try:
+        return Page.from_dict(record)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _BadRecord(f"an object that is not a tagged page record ({exc!r})") from None
+
+
+def _wanted(record: dict[str, Any], wanted: set[str] | None) -> bool:
+    return wanted is None or str(record.get("id")) in wanted
 
 
 def _rebuild(conn: sqlite3.Connection, chunk: Sequence[tuple[Any, ...]]) -> Iterator[Page]:

@@ -198,7 +198,8 @@ def test_cli_bad_options(args: list[str], message: str) -> None:
 @pytest.mark.parametrize(("content", "message"), [
     (None, "no such results file"),
     ('{"id": "1", "timeline": [], "segments": [{"text": "x"}]}\n', "not a tagged page record"),
-    ("{not json\n", "not a JSON page record"),
+    ("{not json\n", "found text that is not JSON"),
+    ('[1,2]\nnull\n{"id":"x"}\n', "no page record in the file (3 line(s) are not page records; line 1: found a JSON array)"),
 ])
 def test_cli_bad_results_file(tmp_path: Path, content: str | None, message: str) -> None:
     path = tmp_path / "results.jsonl"
@@ -207,3 +208,13 @@ def test_cli_bad_results_file(tmp_path: Path, content: str | None, message: str)
     result = runner.invoke(app, ["gaps", str(path)])
     assert result.exit_code == 1
     assert message in result.output and result.output.count("\n") == 1
+
+
+def test_cli_warns_of_each_record_left_out_and_lists_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    path.write_text(TAGGED.read_text(encoding="utf-8") + '[1,2]\nnull\n{"id":"x"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["gaps", str(path), "--summary"])
+    assert result.exit_code == 0, result.output
+    assert [line.split(": expected")[0] for line in result.output.splitlines() if line.startswith("warning:")] == [
+        f"warning: {path}:{n}" for n in (5, 6, 7)]
+    assert "6 flagged of 8 recommendations on 4 pages" in result.output

@@ -278,6 +278,16 @@ def test_cli_review_export_then_corpus_check(results: Path, tmp_path: Path) -> N
     assert check.exit_code == 0 and "corpus OK" in check.output
 
 
+def test_records_left_out_are_warned_of_before_the_review(results: Path) -> None:
+    with results.open("a", encoding="utf-8") as fh:
+        fh.write("[1, 2]\n")
+    out: list[str] = []
+    run_review(results, keys("q"), lambda text: out.append(("screen", text)), warn=lambda line: out.append(("warn", line)))
+    assert out[0] == ("warn", f"{results}:5: expected a page record (a JSON object with \"id\" and \"timeline\"), "
+                              "found a JSON array; the line is left out")
+    assert out[1][0] == "screen"
+
+
 def test_cli_review_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["review", str(tmp_path / "none.sqlite")])
     assert result.exit_code == 1 and "no such results file" in result.output and "Traceback" not in result.output
