@@ -22,7 +22,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__
-from .gapquery import GAP_STATUSES, UNKNOWN_FORCE, Gap, GapReport, Summary, collect, load_pages, scan_tagged
+from .gapquery import Gap, GapReport, collect, load_pages, scan_tagged
+from .gapsummary import GAP_STATUSES, UNKNOWN_FORCE, Summary
 from .records import KINDS, STATUSES, STRANDS, Page, Segment
 from .report_assets import CSS, JS
 from .reviewstore import write_atomic
