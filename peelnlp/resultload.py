@@ -8,12 +8,14 @@ at a time: memory stays flat however many pages the database holds.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from .errors import ResultsError
 from .records import Entry, Page, Recommendation, RecStatus, Segment, parse_json
@@ -41,6 +43,35 @@ def load_pages(path: Path, model: str | None = None, page_ids: Collection[str] |
     """
     with ResultPages(path, model) as pages:
         yield from (page for _, page in pages.scan(page_ids))
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a SQLite file, also on read-only media or in a folder this user
+    cannot write."""
+    path = Path(path)
+    conn = _connect(path, "mode=ro")
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        # A database in WAL mode (as `peelnlp score` leaves it) is read through a -shm file that
+        # SQLite creates beside it, even for reading: where the folder cannot be written, that fails.
+        if exc.sqlite_errorcode != sqlite3.SQLITE_CANTOPEN or os.access(path.parent, os.W_OK):
+            raise
+    # immutable=1 reads the file without locks or -shm, and ignores the -wal log. That is safe only
+    # while nothing writes to the database: no writer can work through a folder it cannot write, but
+    # one elsewhere (another mount, another user) could change the file under this reader unseen.
+    # Changes a writer left in the -wal log would be missed: refuse rather than give stale results.
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size:
+        raise ResultsError(f"{path}: cannot be read in place: its folder is not writable and {wal.name} holds "
+                           "changes not yet in the database; copy both files to a writable folder and read the copy")
+    return _connect(path, "immutable=1")
+
+
+def _connect(path: Path, flags: str) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True)
 
 
 class ResultPages:
@@ -100,7 +131,7 @@ class ResultPages:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self._conn = connect_readonly(self.path)
         return self._conn
 
     @contextmanager

@@ -19,7 +19,7 @@ from pathlib import Path
 from .gapquery import fetch_tagged, scan_tagged
 from .records import Page, Segment
 from .reviewqueue import ReviewItem, review_queue
-from .reviewstore import DecisionStore, Labels, effective_decisions
+from .reviewstore import DecisionStore, Labels, effective_decisions, writable_decisions_path
 
 KeyReader = Callable[[], str]
 Writer = Callable[[str], None]
@@ -252,6 +252,7 @@ def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = 
 
     results = Path(results)
     with ResultPages(results) as pages:
+        writable_decisions_path(results)  # before ranking, which takes a while on a large file
         # Rank first: a bad file fails here and leaves no decision store behind.
         items = review_queue(scan_tagged(pages), effective_decisions(results))
         for line in pages.warnings() if warn else ():

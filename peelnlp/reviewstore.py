@@ -25,6 +25,7 @@ from typing import Any
 
 from .errors import ResultsError
 from .records import Page, Segment, parse_json
+from .resultload import connect_readonly
 from .results import in_chunks, is_sqlite
 
 SIDECAR_SUFFIX = ".review.sqlite"
@@ -75,6 +76,21 @@ def decisions_path(results: Path) -> Path:
     return results if is_sqlite(results) else results.with_name(results.name + SIDECAR_SUFFIX)
 
 
+def writable_decisions_path(results: Path) -> Path:
+    """:func:`decisions_path`, refused up front where it cannot be written: a review saves each
+    decision the moment it is made."""
+    results = Path(results)
+    path = decisions_path(results)
+    # SQLite writes its journal (in WAL mode, the -wal and -shm files) beside the file: the folder
+    # must be writable as well as the file.
+    if os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK)):
+        return path
+    where = path.parent if not os.access(path.parent, os.W_OK) else path
+    copy = path.name if path == results else f"{results.name} (with {path.name}, if there is one)"
+    raise ResultsError(f"{path}: review decisions cannot be saved: {where} is not writable (read-only media, or no "
+                       f"write permission); copy {copy} to a writable folder and review the copy")
+
+
 def effective_decisions(results: Path) -> dict[SegmentKey, Labels]:
     """The latest decision still in force for each reviewed segment, read without creating the
     decision store (none yet: no decisions)."""
@@ -82,7 +98,7 @@ def effective_decisions(results: Path) -> dict[SegmentKey, Labels]:
     if not path.is_file():
         return {}
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = connect_readonly(path)
         try:
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'review_decisions'").fetchone():
                 return {}
@@ -104,7 +120,7 @@ class DecisionStore:
     """The ``review_decisions`` table; every write commits at once."""
 
     def __init__(self, results: Path) -> None:
-        self.path = decisions_path(results)
+        self.path = writable_decisions_path(results)
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
             self.conn.executescript(_TABLE)
@@ -144,6 +160,11 @@ class DecisionStore:
                                "using the file, or check the disk, then run the review again") from None
 
     def close(self) -> None:
+        # Copy the decisions from the WAL log into the database file now: the results' reader closes
+        # after this connection and, being read-only, cannot; a database copied without its -wal
+        # file (to a read-only share, say) would lose them. PASSIVE never waits on a reader.
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self.conn.close()
 
 
@@ -193,19 +214,17 @@ def raw_texts(results: Path, page_ids: set[str]) -> dict[str, str]:
 
 
 def _sqlite_raw(results: Path, page_ids: set[str]) -> dict[str, str]:
-    conn = sqlite3.connect(f"file:{results}?mode=ro", uri=True)
     texts: dict[str, str | None] = {}
     try:
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(pages)")}
-        wanted = "raw" if "raw" in columns else "NULL"  # databases written before the column existed
-        for chunk in in_chunks(sorted(page_ids)):
-            rows = conn.execute(f"SELECT page_id, {wanted}, source FROM pages WHERE error IS NULL "
-                                f"AND page_id IN ({','.join('?' * len(chunk))}) ORDER BY page_key", chunk)
-            texts.update((page_id, raw if raw is not None else _read_source(source)) for page_id, raw, source in rows)
+        with contextlib.closing(connect_readonly(results)) as conn:
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(pages)")}
+            wanted = "raw" if "raw" in columns else "NULL"  # databases written before the column existed
+            for chunk in in_chunks(sorted(page_ids)):
+                rows = conn.execute(f"SELECT page_id, {wanted}, source FROM pages WHERE error IS NULL "
+                                    f"AND page_id IN ({','.join('?' * len(chunk))}) ORDER BY page_key", chunk)
+                texts.update((page_id, raw if raw is not None else _read_source(source)) for page_id, raw, source in rows)
     except sqlite3.DatabaseError as exc:
         raise ResultsError(f"{results}: not a readable results database ({exc})") from None
-    finally:
-        conn.close()
     return {page_id: text for page_id, text in texts.items() if text is not None}
 
 

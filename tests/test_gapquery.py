@@ -244,3 +244,11 @@ def test_cli_warns_of_each_record_left_out_and_lists_the_rest(tmp_path: Path) ->
     assert [line.split(": expected")[0] for line in result.output.splitlines() if line.startswith("warning:")] == [
         f"warning: {path}:{n}" for n in (5, 6, 7)]
     assert "6 flagged of 8 recommendations on 4 pages" in result.output
+
+
+def test_cli_reads_a_database_in_a_read_only_folder(tagged_db: Path, read_only_folder) -> None:
+    # The database is in WAL mode, which SQLite reads through a -shm file it cannot create there.
+    db = read_only_folder(tagged_db) / tagged_db.name
+    result = runner.invoke(app, ["gaps", str(db), "--summary"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("6 flagged of 8 recommendations on 4 pages\n")

@@ -246,3 +246,10 @@ def test_records_left_out_are_warned_of_and_a_file_of_none_is_an_error(tmp_path:
     result = runner.invoke(app, ["report", str(bad), "--html", str(tmp_path / "b.html")])
     assert result.exit_code == 1 and "no page record in the file" in result.output
     assert result.output.count("\n") == 1 and not (tmp_path / "b.html").exists()
+
+
+def test_a_database_in_a_read_only_folder_is_reported(tagged_db: Path, read_only_folder, tmp_path: Path) -> None:
+    db = read_only_folder(tagged_db) / tagged_db.name
+    result = runner.invoke(app, ["report", str(db), "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert "4 pages, 6 flagged gaps" in result.output

@@ -336,3 +336,19 @@ def test_records_that_are_not_pages_are_left_out_with_a_warning_each(tmp_path: P
                          (4, "a JSON array"), (5, "null"), (6, 'an object without "timeline"'), (7, "a JSON string")]]
     assert "found an object that is not a tagged page record (TypeError(" in warnings[5]
     assert len(warnings) == 11 and warnings[-1] == f"{tmp_path / 'r.jsonl'}: … and 6 more lines that are not page records, left out too"
+
+
+def test_a_database_whose_log_holds_changes_is_not_read_stale_from_a_read_only_folder(
+        tmp_path: Path, read_only_folder) -> None:
+    from peelnlp.resultload import connect_readonly
+
+    db = tmp_path / "r.sqlite"
+    write_db(db, tagged_pages())
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # the change stays in r.sqlite-wal
+    writer.execute("UPDATE pages SET title = 'changed'")
+    folder = read_only_folder(db, db.with_name("r.sqlite-wal"))
+    writer.close()
+    with pytest.raises(ResultsError, match="its folder is not writable and r.sqlite-wal holds changes not yet in the "
+                                           "database; copy both files to a writable folder"):
+        connect_readonly(folder / "r.sqlite")

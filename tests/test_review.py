@@ -183,6 +183,12 @@ def test_sqlite_results_keep_decisions_in_the_same_database(tagged_db: Path, tmp
     assert not list(tmp_path.glob("*.review.sqlite"))
 
 
+def test_decisions_are_in_the_database_file_itself_after_a_review(tagged_db: Path, tmp_path: Path) -> None:
+    run_review(tagged_db, keys("kc"), lambda text: None)
+    shutil.copy(tagged_db, tmp_path / "copy.sqlite")  # without its -wal file
+    assert len(decisions(tmp_path / "copy.sqlite")) == 1
+
+
 def test_store_effective_ignores_undone(tagged_db: Path, tmp_path: Path) -> None:
     page = next(p for p in load_pages(TAGGED) if p.id == "200104")
     store = DecisionStore(tagged_db)
@@ -286,6 +292,32 @@ def test_records_left_out_are_warned_of_before_the_review(results: Path) -> None
     assert out[0] == ("warn", f"{results}:5: expected a page record (a JSON object with \"id\" and \"timeline\"), "
                               "found a JSON array; the line is left out")
     assert out[1][0] == "screen"
+
+
+def test_review_in_a_read_only_folder_says_where_to_review_instead(tagged_db: Path, read_only_folder) -> None:
+    db = read_only_folder(tagged_db) / tagged_db.name
+    result = runner.invoke(app, ["review", str(db)], input="a\nq\n")
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert result.output == (f"error: {db}: review decisions cannot be saved: {db.parent} is not writable (read-only "
+                             "media, or no write permission); copy results.sqlite to a writable folder and review "
+                             "the copy\n")
+
+
+def test_review_of_json_lines_in_a_read_only_folder_names_the_decisions_file(results: Path, read_only_folder) -> None:
+    path = read_only_folder(results) / results.name
+    result = runner.invoke(app, ["review", str(path)], input="a\nq\n")
+    assert result.exit_code == 1
+    assert ("copy results.jsonl (with results.jsonl.review.sqlite, if there is one) to a writable folder"
+            in result.output)
+
+
+def test_decisions_export_from_a_read_only_folder(tagged_db: Path, read_only_folder, tmp_path: Path) -> None:
+    runner.invoke(app, ["review", str(tagged_db)], input="kc\nq\n")
+    db = read_only_folder(tagged_db) / tagged_db.name
+    out = tmp_path / "feedback.jsonl"
+    result = runner.invoke(app, ["review", str(db), "--export", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 reviewed page(s), 1 segment(s) reviewed" in result.output
 
 
 def test_cli_review_missing_file(tmp_path: Path) -> None:
