@@ -136,7 +136,7 @@ def review(
     file: RESULTS.review.sqlite beside it). Then: peelnlp review RESULTS --export corpus/feedback/NAME.jsonl
     """
     if export is not None:
-        from .reviewstore import export_feedback
+        from .reviewexport import export_feedback
 
         done = export_feedback(results, export)
         typer.echo(f"wrote {done.path}: {done.pages} reviewed page(s), {done.segments_reviewed} segment(s) "

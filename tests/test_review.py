@@ -23,8 +23,9 @@ from peelnlp.errors import ResultsError
 from peelnlp.gapquery import load_pages
 from peelnlp.records import Page, Segment
 from peelnlp.review import KIND_KEYS, ReviewLoop, highlighted, run_review
+from peelnlp.reviewexport import export_feedback
 from peelnlp.reviewqueue import review_queue
-from peelnlp.reviewstore import DecisionStore, Labels, export_feedback
+from peelnlp.reviewstore import DecisionStore, Labels
 from peelnlp.terminal import terminal_key_reader
 
 DATA = Path(__file__).parent / "data"
