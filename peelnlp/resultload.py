@@ -45,6 +45,15 @@ def load_pages(path: Path, model: str | None = None, page_ids: Collection[str] |
         yield from (page for _, page in pages.scan(page_ids))
 
 
+def check_results_path(path: Path) -> None:
+    """Refuse a path that is not a file, saying what it is instead."""
+    if path.is_dir():
+        raise ResultsError(f"{path}: is a directory, not a results file; expected the SQLite database or JSON Lines "
+                           "file `peelnlp score --out FILE` wrote: give that file's path")
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such results file; run `peelnlp score … --out {path}` first")
+
+
 def connect_readonly(path: Path) -> sqlite3.Connection:
     """A read-only connection to a SQLite file, also on read-only media or in a folder this user
     cannot write."""
@@ -85,8 +94,7 @@ class ResultPages:
 
     def __init__(self, path: Path, model: str | None = None) -> None:
         self.path, self.model = Path(path), model
-        if not self.path.is_file():
-            raise ResultsError(f"{self.path}: no such results file; run `peelnlp score … --out {self.path}` first")
+        check_results_path(self.path)
         if not self.path.stat().st_size:
             raise ResultsError(f"{self.path}: the results file is empty; expected a database or JSON Lines "
                                "written by `peelnlp score` (or `peelnlp tag --format json`)")

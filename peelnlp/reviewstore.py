@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import ResultsError
 from .records import Page, Segment
-from .resultload import connect_readonly
+from .resultload import check_results_path, connect_readonly
 from .results import is_sqlite
 
 SIDECAR_SUFFIX = ".review.sqlite"
@@ -67,8 +67,7 @@ def segment_key(page_id: str, seg: Segment) -> SegmentKey:
 def decisions_path(results: Path) -> Path:
     """The results database itself, or the sidecar file beside a JSON Lines results file."""
     results = Path(results)
-    if not results.is_file():
-        raise ResultsError(f"{results}: no such results file; run `peelnlp score … --out {results}` first")
+    check_results_path(results)
     return results if is_sqlite(results) else results.with_name(results.name + SIDECAR_SUFFIX)
 
 

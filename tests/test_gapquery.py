@@ -252,3 +252,10 @@ def test_cli_reads_a_database_in_a_read_only_folder(tagged_db: Path, read_only_f
     result = runner.invoke(app, ["gaps", str(db), "--summary"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("6 flagged of 8 recommendations on 4 pages\n")
+
+
+def test_cli_gaps_on_a_directory_says_it_is_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["gaps", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {tmp_path}: is a directory, not a results file; expected the SQLite database "
+                             "or JSON Lines file `peelnlp score --out FILE` wrote: give that file's path\n")

@@ -253,3 +253,10 @@ def test_a_database_in_a_read_only_folder_is_reported(tagged_db: Path, read_only
     result = runner.invoke(app, ["report", str(db), "--html", str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
     assert "4 pages, 6 flagged gaps" in result.output
+
+
+def test_cli_report_on_a_directory_says_it_is_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {tmp_path}: is a directory, not a results file; expected the SQLite database "
+                             "or JSON Lines file `peelnlp score --out FILE` wrote: give that file's path\n")

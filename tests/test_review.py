@@ -371,3 +371,10 @@ def test_a_review_correction_changes_the_retrained_model(tmp_path: Path) -> None
     assert before.kind == target_segment.kind != corrected
     assert after.kind == corrected, (target_segment.text, before.scores["kind"], after.scores["kind"])
     assert after.scores["kind"][corrected] > before.scores["kind"][corrected]
+
+
+def test_cli_review_on_a_directory_says_it_is_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["review", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {tmp_path}: is a directory, not a results file; expected the SQLite database "
+                             "or JSON Lines file `peelnlp score --out FILE` wrote: give that file's path\n")
