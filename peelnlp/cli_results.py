@@ -77,10 +77,10 @@ ResultsArg = Annotated[Path, typer.Argument(
 def gaps(
     results: ResultsArg,
     force: Annotated[str | None, typer.Option(help="Only forces whose name contains this (any case).")] = None,
-    status: Annotated[str | None, typer.Option(help="Only this status: concern, planned-only or no-activity.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status: concern, planned-only or no-activity (any case).")] = None,
     since: Annotated[str | None, typer.Option(help="Only pages last commented on or after this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Only pages last commented on or before this date (YYYY-MM-DD).")] = None,
-    strand: Annotated[str | None, typer.Option(help="Only recommendations addressed by segments of this 4P strand: pursue, prevent, protect or prepare.")] = None,
+    strand: Annotated[str | None, typer.Option(help="Only recommendations addressed by segments of this 4P strand: pursue, prevent, protect or prepare (any case).")] = None,
     title: Annotated[str | None, typer.Option(help="Only pages whose title contains this (any case).")] = None,
     min_confidence: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Only gaps the model is at least this sure of (0-1).")] = None,
     sort: Annotated[str, typer.Option(help="page, force, status, date (oldest first) or confidence (least sure first).")] = "page",

@@ -143,7 +143,8 @@ def page_gaps(page: Page, statuses: Iterable[RecStatus] | None = None) -> list[G
 
 @dataclass(frozen=True)
 class GapFilter:
-    """What to keep. Text matches are case-insensitive substrings; dates are ISO and inclusive."""
+    """What to keep. Text matches are case-insensitive substrings, status and strand are in any
+    case; dates are ISO and inclusive."""
 
     force: str | None = None
     status: str | None = None
@@ -154,6 +155,10 @@ class GapFilter:
     min_confidence: float | None = None
 
     def __post_init__(self) -> None:
+        for name in ("status", "strand"):  # any case, as gaps prints statuses in capitals
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, value.lower())
         _check_choice("status", self.status, GAP_STATUSES)
         _check_choice("strand", self.strand, STRANDS)
         for name in ("since", "until"):

@@ -259,3 +259,10 @@ def test_cli_gaps_on_a_directory_says_it_is_one(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output == (f"error: {tmp_path}: is a directory, not a results file; expected the SQLite database "
                              "or JSON Lines file `peelnlp score --out FILE` wrote: give that file's path\n")
+
+
+def test_cli_status_and_strand_in_any_case() -> None:
+    upper = runner.invoke(app, ["gaps", str(TAGGED), "--status", "CONCERN", "--strand", "Prepare", "-f", "csv"])
+    lower = runner.invoke(app, ["gaps", str(TAGGED), "--status", "concern", "--strand", "prepare", "-f", "csv"])
+    assert upper.exit_code == 0, upper.output
+    assert upper.output == lower.output and upper.output.count("\n") == 3
