@@ -140,7 +140,7 @@ def review(
 
         done = export_feedback(results, export)
         typer.echo(f"wrote {done.path}: {done.pages} reviewed page(s), {done.segments_reviewed} segment(s) "
-                   "reviewed; `peelnlp train` now learns from them")
+                   f"reviewed; {'`peelnlp train` now learns from them' if done.read_by_train else _not_trained(done.path)}")
         return
     from .review import run_review
     from .terminal import terminal_key_reader
@@ -150,3 +150,11 @@ def review(
     if outcome.store is not None:
         typer.echo(f"{outcome.accepted} accepted, {outcome.corrected} corrected, {outcome.skipped} skipped, "
                    f"{outcome.remaining} not reached; decisions saved in {outcome.store}")
+
+
+def _not_trained(path: Path) -> str:
+    from .corpus import DEFAULT_CORPUS
+
+    corpus = DEFAULT_CORPUS.relative_to(Path.cwd()) if DEFAULT_CORPUS.is_relative_to(Path.cwd()) else DEFAULT_CORPUS
+    return (f"`peelnlp train` reads only the *.jsonl files under {corpus}/ (or under its --corpus folder): move it to "
+            f"{corpus / 'feedback' / (path.stem + '.jsonl')} for train to learn from it")

@@ -105,6 +105,15 @@ class ExportResult:
     path: Path
     pages: int
     segments_reviewed: int
+    read_by_train: bool = False  # whether `peelnlp train` (with its default corpus) reads the file
+
+
+def read_by_train(path: Path, corpus: Path | None = None) -> bool:
+    """Whether ``peelnlp train`` reads this file: a ``*.jsonl`` file anywhere under the corpus
+    folder (by default, the one ``peelnlp train`` uses)."""
+    from .corpus import DEFAULT_CORPUS
+
+    return path.suffix == ".jsonl" and path.resolve().is_relative_to((corpus or DEFAULT_CORPUS).resolve())
 
 
 def export_feedback(results: Path, out: Path) -> ExportResult:
@@ -118,7 +127,7 @@ def export_feedback(results: Path, out: Path) -> ExportResult:
         raise ResultsError(f"{results}: no review decisions to export; run `peelnlp review {results}` first")
     records = list(_checked_records(Path(results), decisions))
     write_atomic(Path(out), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r, _ in records))
-    return ExportResult(Path(out), len(records), sum(n for _, n in records))
+    return ExportResult(Path(out), len(records), sum(n for _, n in records), read_by_train(Path(out)))
 
 
 def _checked_records(results: Path, decisions: dict[SegmentKey, Labels]) -> Iterator[tuple[dict[str, Any], int]]:

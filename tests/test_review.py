@@ -321,6 +321,24 @@ def test_decisions_export_from_a_read_only_folder(tagged_db: Path, read_only_fol
     assert "1 reviewed page(s), 1 segment(s) reviewed" in result.output
 
 
+@pytest.mark.parametrize(("name", "trained"), [("feedback/r.jsonl", True), ("feedback/r.txt", False), (None, False)],
+                         ids=["in-corpus", "not-jsonl", "outside-corpus"])
+def test_cli_export_says_train_learns_only_where_train_reads(
+        results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str | None, trained: bool) -> None:
+    import peelnlp.corpus
+
+    monkeypatch.setattr(peelnlp.corpus, "DEFAULT_CORPUS", tmp_path / "corpus")
+    monkeypatch.chdir(tmp_path)
+    runner.invoke(app, ["review", str(results)], input="a\nq\n")
+    out = tmp_path / "corpus" / name if name else tmp_path / "elsewhere.jsonl"
+    result = runner.invoke(app, ["review", str(results), "--export", str(out)])
+    assert result.exit_code == 0, result.output
+    said = result.output.split("reviewed; ")[1]
+    assert said == ("`peelnlp train` now learns from them\n" if trained else
+                    "`peelnlp train` reads only the *.jsonl files under corpus/ (or under its --corpus folder): move it "
+                    f"to {Path('corpus', 'feedback', out.stem + '.jsonl')} for train to learn from it\n")
+
+
 def test_cli_review_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["review", str(tmp_path / "none.sqlite")])
     assert result.exit_code == 1 and "no such results file" in result.output and "Traceback" not in result.output
