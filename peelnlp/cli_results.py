@@ -63,6 +63,11 @@ def score(
         raise typer.Exit(1)
 
 
+def warn_all(lines: list[str] | tuple[str, ...]) -> None:
+    for line in lines:
+        typer.echo(f"warning: {line}", err=True)
+
+
 ResultsArg = Annotated[Path, typer.Argument(
     help="A results database from `peelnlp score`, or a JSON Lines file of tagged page records.", show_default=False)]
 
@@ -72,10 +77,10 @@ ResultsArg = Annotated[Path, typer.Argument(
 def gaps(
     results: ResultsArg,
     force: Annotated[str | None, typer.Option(help="Only forces whose name contains this (any case).")] = None,
-    status: Annotated[str | None, typer.Option(help="Only this status: concern, planned-only or no-activity.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status: concern, planned-only or no-activity (any case).")] = None,
     since: Annotated[str | None, typer.Option(help="Only pages last commented on or after this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Only pages last commented on or before this date (YYYY-MM-DD).")] = None,
-    strand: Annotated[str | None, typer.Option(help="Only recommendations addressed by segments of this 4P strand: pursue, prevent, protect or prepare.")] = None,
+    strand: Annotated[str | None, typer.Option(help="Only recommendations addressed by segments of this 4P strand: pursue, prevent, protect or prepare (any case).")] = None,
     title: Annotated[str | None, typer.Option(help="Only pages whose title contains this (any case).")] = None,
     min_confidence: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Only gaps the model is at least this sure of (0-1).")] = None,
     sort: Annotated[str, typer.Option(help="page, force, status, date (oldest first) or confidence (least sure first).")] = "page",
@@ -92,6 +97,7 @@ def gaps(
     if summary and fmt is TableFormat.csv:
         raise typer.BadParameter("--summary prints text or json, not csv")
     found = query_gaps(results, GapFilter(force, status, since, until, strand, title, min_confidence), sort)
+    warn_all(found.warnings)
     pieces = (gaps_csv(found.gaps) if fmt is TableFormat.csv else
               gaps_json(found, summary) if fmt is TableFormat.json else report_text(found, summary))
     for piece in pieces:
@@ -113,6 +119,7 @@ def report(
     from .report import write_report
 
     done = write_report(results, html)
+    warn_all(done.warnings)
     typer.echo(f"wrote {done.path}: {done.pages} pages, {done.gaps} flagged gaps, {done.size / 1024:.0f} KiB")
 
 
@@ -129,17 +136,25 @@ def review(
     file: RESULTS.review.sqlite beside it). Then: peelnlp review RESULTS --export corpus/feedback/NAME.jsonl
     """
     if export is not None:
-        from .reviewstore import export_feedback
+        from .reviewexport import export_feedback
 
         done = export_feedback(results, export)
         typer.echo(f"wrote {done.path}: {done.pages} reviewed page(s), {done.segments_reviewed} segment(s) "
-                   "reviewed; `peelnlp train` now learns from them")
+                   f"reviewed; {'`peelnlp train` now learns from them' if done.read_by_train else _not_trained(done.path)}")
         return
     from .review import run_review
     from .terminal import terminal_key_reader
 
     outcome = run_review(results, terminal_key_reader(), lambda text: typer.echo(text, nl=False),
-                         color=sys.stdout.isatty())
+                         color=sys.stdout.isatty(), warn=lambda line: warn_all([line]))
     if outcome.store is not None:
         typer.echo(f"{outcome.accepted} accepted, {outcome.corrected} corrected, {outcome.skipped} skipped, "
                    f"{outcome.remaining} not reached; decisions saved in {outcome.store}")
+
+
+def _not_trained(path: Path) -> str:
+    from .corpus import DEFAULT_CORPUS
+
+    corpus = DEFAULT_CORPUS.relative_to(Path.cwd()) if DEFAULT_CORPUS.is_relative_to(Path.cwd()) else DEFAULT_CORPUS
+    return (f"`peelnlp train` reads only the *.jsonl files under {corpus}/ (or under its --corpus folder): move it to "
+            f"{corpus / 'feedback' / (path.stem + '.jsonl')} for train to learn from it")

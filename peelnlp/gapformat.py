@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 import textwrap
 from collections.abc import Iterable, Iterator
 
-from .gapquery import GAP_STATUSES, UNKNOWN_FORCE, Gap, GapReport, Summary
+from .gapquery import Gap, GapReport
+from .gapsummary import GAP_STATUSES, UNKNOWN_FORCE, Summary
 from .records import STATUSES, STRANDS
 
 CSV_FIELDS = ("page_id", "title", "force", "n", "recommendation", "status", "reason", "evidence",
@@ -71,7 +73,10 @@ def gap_text(g: Gap) -> str:
 
 def summary_text(s: Summary) -> str:
     """Counts by status and by force, and 4P coverage, as aligned text."""
-    lines = [f"{s.flagged} flagged of {s.recommendations} recommendations on {s.pages} page{'s' * (s.pages != 1)}",
+    head = f"{s.flagged} flagged of {s.recommendations} recommendations on {s.pages} page{'s' * (s.pages != 1)}"
+    if s.filters:  # the counts are of what the filters select, not of the whole results file
+        head += " (filters: " + " ".join(f"--{name} {shlex.quote(str(value))}" for name, value in s.filters.items()) + ")"
+    lines = [head,
              "by status:   " + "   ".join(f"{st} {s.by_status[st]}" for st in STATUSES), "by force:"]
     width = max((len(f) for f in s.by_force), default=10)
     for force, c in sorted(s.by_force.items()):

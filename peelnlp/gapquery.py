@@ -2,15 +2,13 @@
 
 A *gap* is a recommendation whose status is not ``evidenced`` (see :mod:`peelnlp.gaps`). This
 module turns tagged page records (from a results database or a JSON Lines file) into gap rows a
-reviewer can read, plus a summary: counts by status and by force, and 4P coverage, the number of
-recommendations with evidenced activity (an action or verified segment addressing them) in each
-strand. Pure computation; :mod:`peelnlp.gapformat` turns the results into text, CSV or JSON.
+reviewer can read, plus a summary (:mod:`peelnlp.gapsummary`) of the recommendations the same
+filters select: counts by status and by force, and 4P coverage. Pure computation; :mod:`peelnlp.gapformat` turns the results into text, CSV or JSON.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,14 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, ResultsError
 from .gaps import page_status
-from .records import EVIDENCE_KINDS, KINDS, STATUSES, STRANDS, Page, RecStatus, Segment
+from .gapsummary import GAP_STATUSES, UNKNOWN_FORCE, Summary, addressing_strands
+from .records import EVIDENCE_KINDS, STATUSES, STRANDS, Page, RecStatus, Segment
 
 if TYPE_CHECKING:
     from .resultload import ResultPages
 
 SORT_KEYS = ("page", "force", "status", "date", "confidence")
-GAP_STATUSES = tuple(s for s in STATUSES if s != "evidenced")
-UNKNOWN_FORCE = "unknown force"
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -132,28 +129,22 @@ class Gap:
         return d
 
 
-def addressing_strands(page: Page, n: int, kinds: Iterable[str] = KINDS) -> tuple[str, ...]:
-    """The strands carried by the segments of the given kinds that address recommendation ``n``."""
-    wanted = set(kinds)
-    found = {s for seg in page.segments if n in seg.recs and seg.kind in wanted for s in seg.strands}
-    return tuple(s for s in STRANDS if s in found)
-
-
-def page_gaps(page: Page) -> list[Gap]:
-    """The flagged recommendations of one tagged page, in recommendation order."""
+def page_gaps(page: Page, statuses: Iterable[RecStatus] | None = None) -> list[Gap]:
+    """The flagged recommendations of one tagged page (of ``statuses``, when given), in their order."""
     texts = {r.n: r.text for r in page.recommendations}
     last = page.last_comment_date()
     return [
         Gap(page.id, page.title, page.force, st.n, texts.get(st.n, ""), st.status, st.reason,
             tuple(page.segments[i].text for i in st.evidence if 0 <= i < len(page.segments)),
             st.evidence, last, rec_confidence(page, st), addressing_strands(page, st.n))
-        for st in page.status if st.is_gap
+        for st in (page.status if statuses is None else statuses) if st.is_gap
     ]
 
 
 @dataclass(frozen=True)
 class GapFilter:
-    """What to keep. Text matches are case-insensitive substrings; dates are ISO and inclusive."""
+    """What to keep. Text matches are case-insensitive substrings, status and strand are in any
+    case; dates are ISO and inclusive."""
 
     force: str | None = None
     status: str | None = None
@@ -164,6 +155,10 @@ class GapFilter:
     min_confidence: float | None = None
 
     def __post_init__(self) -> None:
+        for name in ("status", "strand"):  # any case, as gaps prints statuses in capitals
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, value.lower())
         _check_choice("status", self.status, GAP_STATUSES)
         _check_choice("strand", self.strand, STRANDS)
         for name in ("since", "until"):
@@ -179,13 +174,18 @@ class GapFilter:
             return False
         return _in_range(page.last_comment_date(), self.since, self.until)
 
-    def gap_matches(self, gap: Gap) -> bool:
-        """The recommendation-level filters: status, strand and confidence."""
-        if self.status and gap.status != self.status:
+    def rec_matches(self, page: Page, st: RecStatus) -> bool:
+        """The recommendation-level filters: status, strand and confidence. They apply to evidenced
+        recommendations as well, so a summary can count exactly what they select."""
+        if self.status and st.status != self.status:
             return False
-        if self.strand and self.strand not in gap.strands:
+        if self.strand and self.strand not in addressing_strands(page, st.n):
             return False
-        return self.min_confidence is None or gap.confidence >= self.min_confidence
+        return self.min_confidence is None or rec_confidence(page, st) >= self.min_confidence
+
+    def given(self) -> dict[str, Any]:
+        """The filters set, by option name (``min-confidence``), in the order of the options."""
+        return {name.replace("_", "-"): value for name, value in vars(self).items() if value is not None}
 
 
 def _is_date(value: str) -> bool:
@@ -227,67 +227,34 @@ def sort_gaps(gaps: Iterable[Gap], by: str = "page") -> list[Gap]:
 
 
 @dataclass
-class Summary:
-    """Counts over every recommendation of the pages in scope (flagged or not)."""
-
-    pages: int = 0
-    recommendations: int = 0
-    by_status: Counter = field(default_factory=Counter)
-    by_force: dict[str, Counter] = field(default_factory=dict)
-    coverage: Counter = field(default_factory=Counter)
-    coverage_by_force: dict[str, Counter] = field(default_factory=dict)
-
-    @property
-    def flagged(self) -> int:
-        return sum(self.by_status[s] for s in GAP_STATUSES)
-
-    def add(self, page: Page) -> None:
-        force = page.force or UNKNOWN_FORCE
-        per_force = self.by_force.setdefault(force, Counter())
-        cover = self.coverage_by_force.setdefault(force, Counter())
-        self.pages += 1
-        for st in page.status:
-            self.recommendations += 1
-            self.by_status[st.status] += 1
-            per_force.update(("recommendations", st.status))
-            strands = addressing_strands(page, st.n, EVIDENCE_KINDS)
-            self.coverage.update(strands)
-            cover.update(strands)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pages": self.pages, "recommendations": self.recommendations, "flagged": self.flagged,
-            "by_status": {s: self.by_status[s] for s in STATUSES},
-            "by_force": {f: _force_counts(c) for f, c in sorted(self.by_force.items())},
-            "coverage": {s: self.coverage[s] for s in STRANDS},
-            "coverage_by_force": {f: {s: c[s] for s in STRANDS} for f, c in sorted(self.coverage_by_force.items())},
-        }
-
-
-def _force_counts(c: Counter) -> dict[str, int]:
-    flagged = sum(c[s] for s in GAP_STATUSES)
-    return {"recommendations": c["recommendations"], "flagged": flagged, **{s: c[s] for s in STATUSES}}
-
-
-@dataclass
 class GapReport:
     gaps: list[Gap]
     summary: Summary
+    warnings: list[str] = field(default_factory=list)  # records of the results file left out, and why
 
 
 def collect(pages: Iterable[Page], filt: GapFilter = GapFilter(), sort: str = "page") -> GapReport:
-    """The gaps that pass the filter, sorted, and the summary of the pages that pass its page filters."""
-    summary = Summary()
+    """The gaps that pass the filter, sorted, and the summary of the recommendations it selects
+    (flagged or not): the listing and its summary always count the same recommendations."""
+    summary = Summary(filters=filt.given())
+    by_recommendation = any(v is not None for v in (filt.status, filt.strand, filt.min_confidence))
     gaps: list[Gap] = []
     for page in pages:
         if not filt.page_matches(page):
             continue
-        summary.add(page)
-        gaps.extend(g for g in page_gaps(page) if filt.gap_matches(g))
+        selected = [st for st in page.status if filt.rec_matches(page, st)]
+        if selected or not by_recommendation:  # a page none of whose recommendations is selected is not in scope
+            summary.add(page, selected)
+        gaps.extend(page_gaps(page, selected))
     return GapReport(sort_gaps(gaps, sort), summary)
 
 
 def query_gaps(path: Path, filt: GapFilter = GapFilter(), sort: str = "page") -> GapReport:
     """The one call behind ``peelnlp gaps``: load a results file and collect its gaps."""
+    from .resultload import ResultPages
+
     _check_choice("sort", sort, SORT_KEYS)
-    return collect(load_pages(path), filt, sort)
+    with ResultPages(path) as results:
+        report = collect((page for _, page in scan_tagged(results)), filt, sort)
+        report.warnings = results.warnings()
+    return report

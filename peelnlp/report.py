@@ -22,7 +22,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__
-from .gapquery import GAP_STATUSES, UNKNOWN_FORCE, Gap, GapReport, Summary, collect, load_pages
+from .gapquery import Gap, GapReport, collect, load_pages, scan_tagged
+from .gapsummary import GAP_STATUSES, UNKNOWN_FORCE, Summary
 from .records import KINDS, STATUSES, STRANDS, Page, Segment
 from .report_assets import CSS, JS
 from .reviewstore import write_atomic
@@ -43,6 +44,7 @@ class ReportResult:
     pages: int
     gaps: int
     size: int
+    warnings: tuple[str, ...] = ()  # records of the results file left out, and why
 
 
 def write_report(results: Path, out: Path) -> ReportResult:
@@ -50,10 +52,14 @@ def write_report(results: Path, out: Path) -> ReportResult:
 
     The results are read twice, once for the summary and the gap table and once for the pages'
     timelines, which are written as they come: memory follows the number of gaps, not of pages."""
+    from .resultload import ResultPages
+
     results = Path(results)
-    survey = _survey(load_pages(results))
+    with ResultPages(results) as first_read:
+        survey = _survey(page for _, page in scan_tagged(first_read))
+        warnings = tuple(first_read.warnings())
     size = write_atomic(Path(out), _parts(survey, lambda: load_pages(results), results.name))
-    return ReportResult(Path(out), survey.report.summary.pages, survey.report.summary.flagged, size)
+    return ReportResult(Path(out), survey.report.summary.pages, survey.report.summary.flagged, size, warnings)
 
 
 def _csp() -> str:

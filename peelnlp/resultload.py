@@ -8,18 +8,21 @@ at a time: memory stays flat however many pages the database holds.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from .errors import ResultsError
 from .records import Entry, Page, Recommendation, RecStatus, Segment, parse_json
 from .results import QUERY_PARAMETERS, is_sqlite
 
 _CHUNK = QUERY_PARAMETERS  # pages per round of child-table queries
+MAX_WARNINGS = 10  # bad JSON Lines records named one by one; the rest are counted
 
 _PAGE_COLUMNS = "page_key, page_id, title, force, model, warnings"
 _CHILDREN = {
@@ -42,6 +45,44 @@ def load_pages(path: Path, model: str | None = None, page_ids: Collection[str] |
         yield from (page for _, page in pages.scan(page_ids))
 
 
+def check_results_path(path: Path) -> None:
+    """Refuse a path that is not a file, saying what it is instead."""
+    if path.is_dir():
+        raise ResultsError(f"{path}: is a directory, not a results file; expected the SQLite database or JSON Lines "
+                           "file `peelnlp score --out FILE` wrote: give that file's path")
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such results file; run `peelnlp score … --out {path}` first")
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a SQLite file, also on read-only media or in a folder this user
+    cannot write."""
+    path = Path(path)
+    conn = _connect(path, "mode=ro")
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        # A database in WAL mode (as `peelnlp score` leaves it) is read through a -shm file that
+        # SQLite creates beside it, even for reading: where the folder cannot be written, that fails.
+        if exc.sqlite_errorcode != sqlite3.SQLITE_CANTOPEN or os.access(path.parent, os.W_OK):
+            raise
+    # immutable=1 reads the file without locks or -shm, and ignores the -wal log. That is safe only
+    # while nothing writes to the database: no writer can work through a folder it cannot write, but
+    # one elsewhere (another mount, another user) could change the file under this reader unseen.
+    # Changes a writer left in the -wal log would be missed: refuse rather than give stale results.
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size:
+        raise ResultsError(f"{path}: cannot be read in place: its folder is not writable and {wal.name} holds "
+                           "changes not yet in the database; copy both files to a writable folder and read the copy")
+    return _connect(path, "immutable=1")
+
+
+def _connect(path: Path, flags: str) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True)
+
+
 class ResultPages:
     """The pages of a results file, read in order once, then fetched again one at a time.
 
@@ -53,8 +94,7 @@ class ResultPages:
 
     def __init__(self, path: Path, model: str | None = None) -> None:
         self.path, self.model = Path(path), model
-        if not self.path.is_file():
-            raise ResultsError(f"{self.path}: no such results file; run `peelnlp score … --out {self.path}` first")
+        check_results_path(self.path)
         if not self.path.stat().st_size:
             raise ResultsError(f"{self.path}: the results file is empty; expected a database or JSON Lines "
                                "written by `peelnlp score` (or `peelnlp tag --format json`)")
@@ -62,6 +102,8 @@ class ResultPages:
         self._conn: sqlite3.Connection | None = None
         self._v1: bool | None = None
         self._file: BinaryIO | None = None
+        self.bad_records: list[tuple[int, str]] = []  # (line, what was found): the first MAX_WARNINGS
+        self.bad_count = 0
 
     def __enter__(self) -> ResultPages:
         return self
@@ -85,9 +127,19 @@ class ResultPages:
         """The page ``scan`` yielded with ``ref``."""
         return self._sqlite_fetch(ref) if self.is_sqlite else self._jsonl_fetch(ref)
 
+    def warnings(self) -> list[str]:
+        """One line per JSON Lines record of the last scan that was left out as no page record,
+        the first :data:`MAX_WARNINGS` named, then how many more."""
+        lines = [f"{self.path}:{n}: expected a page record (a JSON object with \"id\" and \"timeline\"), "
+                 f"found {found}; the line is left out" for n, found in self.bad_records]
+        if self.bad_count > len(lines):
+            lines.append(f"{self.path}: … and {self.bad_count - len(lines)} more lines that are not page records, "
+                         "left out too")
+        return lines
+
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self._conn = connect_readonly(self.path)
         return self._conn
 
     @contextmanager
@@ -137,35 +189,80 @@ class ResultPages:
         return self._v1
 
     def _jsonl_scan(self, wanted: set[str] | None) -> Iterator[tuple[int, Page]]:
+        self.bad_records, self.bad_count, usable = [], 0, 0
         with self.path.open("rb") as fh:
             offset = 0
             for lineno, line in enumerate(fh, start=1):
-                page = self._jsonl_page(line, lineno, wanted)
+                start, offset = offset, offset + len(line)
+                try:
+                    record = _jsonl_record(line)
+                    page = _page(record) if record is not None and _wanted(record, wanted) else None
+                except _BadRecord as exc:
+                    self._note_bad(lineno, str(exc))
+                    continue
+                usable += record is not None
                 if page is not None:
-                    yield offset, page
-                offset += len(line)
+                    yield start, page
+        if self.bad_count and not usable:
+            line, found = self.bad_records[0]
+            raise ResultsError(f"{self.path}: no page record in the file ({self.bad_count} line(s) are not page "
+                               f"records; line {line}: found {found}); expected JSON Lines of page records, as "
+                               "`peelnlp score --out FILE.jsonl` or `peelnlp tag --format json` write them")
+
+    def _note_bad(self, lineno: int, found: str) -> None:
+        self.bad_count += 1
+        if len(self.bad_records) < MAX_WARNINGS:  # a file of garbage must not fill memory with messages
+            self.bad_records.append((lineno, found))
 
     def _jsonl_fetch(self, ref: int) -> Page:
         if self._file is None:
             self._file = self.path.open("rb")
         self._file.seek(ref)
-        page = self._jsonl_page(self._file.readline(), None, None)
-        if page is None:
-            raise ResultsError(f"{self.path}: no page record at byte {ref}; the file changed while it was read")
-        return page
-
-    def _jsonl_page(self, line: bytes, lineno: int | None, wanted: set[str] | None) -> Page | None:
-        if not line.strip():
-            return None
         try:
-            record = parse_json(line.decode("utf-8", errors="replace").lstrip("\ufeff"))  # a BOM from some editors
-        except json.JSONDecodeError as exc:
-            where = f"{self.path}:{lineno}" if lineno else str(self.path)
-            raise ResultsError(f"{where}: not a JSON page record ({exc.msg}); expected a results database or "
-                               "JSON Lines of page records, as `peelnlp score` writes them") from None
-        if not isinstance(record, dict) or "timeline" not in record:
-            return None
-        return Page.from_dict(record) if wanted is None or str(record.get("id")) in wanted else None
+            record = _jsonl_record(self._file.readline())
+            if record is None:
+                raise _BadRecord("no page record")
+            return _page(record)
+        except _BadRecord:
+            raise ResultsError(f"{self.path}: no page record at byte {ref}; the file changed while it was read; "
+                               "run the command again") from None
+
+
+class _BadRecord(Exception):
+    """A JSON Lines line that is not a page record; its message says what was found."""
+
+
+def _jsonl_record(line: bytes) -> dict[str, Any] | None:
+    """The page record on one line; None for a blank line or the line of an input that failed to score."""
+    if not line.strip():
+        return None
+    try:
+        record = parse_json(line.decode("utf-8", errors="replace").lstrip("\ufeff"))  # a BOM from some editors
+    except json.JSONDecodeError as exc:
+        raise _BadRecord(f"text that is not JSON ({exc.msg})") from None
+    if isinstance(record, dict) and "timeline" in record:
+        return record
+    if isinstance(record, dict) and "error" in record:
+        return None  # `peelnlp score` writes {"id", "source", "error"} for an input it could not score
+    raise _BadRecord(_describe(record))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object without \"timeline\""
+    names = {list: "a JSON array", str: "a JSON string", bool: "a JSON boolean", type(None): "null"}
+    return names.get(type(value), "a JSON number")
+
+
+def _page(record: dict[str, Any]) -> Page:
+    try:
+        return Page.from_dict(record)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _BadRecord(f"an object that is not a tagged page record ({exc!r})") from None
+
+
+def _wanted(record: dict[str, Any], wanted: set[str] | None) -> bool:
+    return wanted is None or str(record.get("id")) in wanted
 
 
 def _rebuild(conn: sqlite3.Connection, chunk: Sequence[tuple[Any, ...]]) -> Iterator[Page]:

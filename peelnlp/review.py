@@ -19,7 +19,7 @@ from pathlib import Path
 from .gapquery import fetch_tagged, scan_tagged
 from .records import Page, Segment
 from .reviewqueue import ReviewItem, review_queue
-from .reviewstore import DecisionStore, Labels, effective_decisions
+from .reviewstore import DecisionStore, Labels, effective_decisions, writable_decisions_path
 
 KeyReader = Callable[[], str]
 Writer = Callable[[str], None]
@@ -242,14 +242,21 @@ class ReviewLoop:
                              store=self.store.path)
 
 
-def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = False) -> ReviewOutcome:
-    """Review the flagged gaps of a results file until the queue ends or the reviewer quits."""
+def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = False,
+               warn: Writer | None = None) -> ReviewOutcome:
+    """Review the flagged gaps of a results file until the queue ends or the reviewer quits.
+
+    ``warn`` gets one line per record of the results file left out (not a page record), before
+    the first item is shown."""
     from .resultload import ResultPages
 
     results = Path(results)
     with ResultPages(results) as pages:
+        writable_decisions_path(results)  # before ranking, which takes a while on a large file
         # Rank first: a bad file fails here and leaves no decision store behind.
         items = review_queue(scan_tagged(pages), effective_decisions(results))
+        for line in pages.warnings() if warn else ():
+            warn(line)
         if not items:
             write("nothing to review: no flagged gap or unsure segment is left undecided\n")
             return ReviewOutcome()

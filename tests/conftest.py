@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +52,33 @@ def tagged_db(tmp_path: Path) -> Path:
     sink.write([Scored(r["id"], r["id"], f"{r['id']}.txt", page=Page.from_dict(r), raw=r["raw"]) for r in records])
     sink.finish(Counts(ok=len(records)))
     return db
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """``freeze(*files)``: copies the files into a new folder that this process cannot write, and
+    returns the folder. Permissions do not stop root, so as root the folder is a read-only tmpfs
+    mount (the test is skipped where mounting is not allowed)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    mounted = False
+
+    def freeze(*files: Path) -> Path:
+        nonlocal mounted
+        if os.geteuid() == 0:
+            if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(folder)], capture_output=True).returncode:
+                pytest.skip("a read-only folder for root needs permission to mount a tmpfs")
+            mounted = True
+        for file in files:
+            shutil.copy(file, folder)
+        if mounted:
+            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        else:
+            folder.chmod(0o555)
+        return folder
+
+    yield freeze
+    if mounted:
+        subprocess.run(["umount", str(folder)], check=True)
+    else:
+        folder.chmod(0o755)

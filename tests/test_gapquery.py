@@ -74,6 +74,32 @@ def test_page_filters_also_scope_the_summary() -> None:
     assert (s.pages, s.recommendations, s.flagged) == (1, 1, 0)
 
 
+@pytest.mark.parametrize(("filt", "counts", "by_status"), [
+    (GapFilter(min_confidence=0.9), (1, 1, 1), {"no-activity": 1}),
+    (GapFilter(strand="pursue"), (2, 3, 1), {"evidenced": 2, "concern": 1}),
+    (GapFilter(status="concern"), (2, 3, 3), {"concern": 3}),
+    (GapFilter(force="kent", strand="prepare"), (1, 2, 2), {"concern": 2}),
+], ids=["min-confidence", "strand", "status", "page-and-recommendation-filters"])
+@pytest.mark.parametrize("form", ["jsonl", "sqlite"])
+def test_recommendation_filters_scope_the_summary_to_what_is_listed(
+        filt: GapFilter, counts: tuple[int, int, int], by_status: dict[str, int], form: str, tagged_db: Path) -> None:
+    found = query_gaps(TAGGED if form == "jsonl" else tagged_db, filt)
+    s = found.summary
+    assert (s.pages, s.recommendations, s.flagged) == counts
+    assert s.flagged == len(found.gaps)
+    assert {k: v for k, v in s.by_status.items() if v} == by_status
+    assert s.to_dict()["filters"] == filt.given()
+
+
+def test_cli_summary_names_the_filters_it_counts_under() -> None:
+    result = runner.invoke(app, ["gaps", str(TAGGED), "--min-confidence", "0.9", "--title", "police effectiveness"])
+    assert result.exit_code == 0, result.output
+    assert ("1 flagged of 1 recommendations on 1 page (filters: --title 'police effectiveness' --min-confidence 0.9)\n"
+            "by status:   evidenced 0   concern 0   planned-only 0   no-activity 1\n") in result.output
+    plain = runner.invoke(app, ["gaps", str(TAGGED), "--summary"])
+    assert plain.output.startswith("6 flagged of 8 recommendations on 4 pages\n")
+
+
 @pytest.mark.parametrize(("by", "first", "last"), [
     ("confidence", ("200103", 2), ("200104", 2)),
     ("date", ("200104", 1), ("200101", 3)),
@@ -158,8 +184,8 @@ def test_cli_text_lists_gaps_then_summary() -> None:
     out = result.output
     assert "200101  rec 2  CONCERN  Kent Police  last comment 2020-01-22  confidence 0.58" in out
     assert "PLANNED-ONLY" not in out
-    assert "6 flagged of 8 recommendations on 4 pages" in out
-    assert "pursue 3   prevent 0   protect 2   prepare 2" in out
+    assert "3 flagged of 3 recommendations on 2 pages (filters: --status concern)" in out
+    assert "pursue 1   prevent 0   protect 1   prepare 1" in out
 
 
 def test_cli_json_is_an_array_of_gap_objects(tagged_db: Path, tmp_path: Path) -> None:
@@ -198,7 +224,8 @@ def test_cli_bad_options(args: list[str], message: str) -> None:
 @pytest.mark.parametrize(("content", "message"), [
     (None, "no such results file"),
     ('{"id": "1", "timeline": [], "segments": [{"text": "x"}]}\n', "not a tagged page record"),
-    ("{not json\n", "not a JSON page record"),
+    ("{not json\n", "found text that is not JSON"),
+    ('[1,2]\nnull\n{"id":"x"}\n', "no page record in the file (3 line(s) are not page records; line 1: found a JSON array)"),
 ])
 def test_cli_bad_results_file(tmp_path: Path, content: str | None, message: str) -> None:
     path = tmp_path / "results.jsonl"
@@ -207,3 +234,35 @@ def test_cli_bad_results_file(tmp_path: Path, content: str | None, message: str)
     result = runner.invoke(app, ["gaps", str(path)])
     assert result.exit_code == 1
     assert message in result.output and result.output.count("\n") == 1
+
+
+def test_cli_warns_of_each_record_left_out_and_lists_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    path.write_text(TAGGED.read_text(encoding="utf-8") + '[1,2]\nnull\n{"id":"x"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["gaps", str(path), "--summary"])
+    assert result.exit_code == 0, result.output
+    assert [line.split(": expected")[0] for line in result.output.splitlines() if line.startswith("warning:")] == [
+        f"warning: {path}:{n}" for n in (5, 6, 7)]
+    assert "6 flagged of 8 recommendations on 4 pages" in result.output
+
+
+def test_cli_reads_a_database_in_a_read_only_folder(tagged_db: Path, read_only_folder) -> None:
+    # The database is in WAL mode, which SQLite reads through a -shm file it cannot create there.
+    db = read_only_folder(tagged_db) / tagged_db.name
+    result = runner.invoke(app, ["gaps", str(db), "--summary"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("6 flagged of 8 recommendations on 4 pages\n")
+
+
+def test_cli_gaps_on_a_directory_says_it_is_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["gaps", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {tmp_path}: is a directory, not a results file; expected the SQLite database "
+                             "or JSON Lines file `peelnlp score --out FILE` wrote: give that file's path\n")
+
+
+def test_cli_status_and_strand_in_any_case() -> None:
+    upper = runner.invoke(app, ["gaps", str(TAGGED), "--status", "CONCERN", "--strand", "Prepare", "-f", "csv"])
+    lower = runner.invoke(app, ["gaps", str(TAGGED), "--status", "concern", "--strand", "prepare", "-f", "csv"])
+    assert upper.exit_code == 0, upper.output
+    assert upper.output == lower.output and upper.output.count("\n") == 3

@@ -234,3 +234,29 @@ def test_report_screenshot(tmp_path: Path) -> None:
     shot.unlink(missing_ok=True)
     run_chromium(binary, tmp_path, "--window-size=1280,2400", f"--screenshot={shot}", page.as_uri())
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+
+
+def test_records_left_out_are_warned_of_and_a_file_of_none_is_an_error(tmp_path: Path) -> None:
+    mixed, bad = tmp_path / "mixed.jsonl", tmp_path / "bad.jsonl"
+    mixed.write_text(TAGGED.read_text(encoding="utf-8") + "null\n", encoding="utf-8")
+    bad.write_text('[1,2]\nnull\n{"id":"x"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["report", str(mixed), "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {mixed}:5: expected a page record" in result.output and "4 pages, 6 flagged gaps" in result.output
+    result = runner.invoke(app, ["report", str(bad), "--html", str(tmp_path / "b.html")])
+    assert result.exit_code == 1 and "no page record in the file" in result.output
+    assert result.output.count("\n") == 1 and not (tmp_path / "b.html").exists()
+
+
+def test_a_database_in_a_read_only_folder_is_reported(tagged_db: Path, read_only_folder, tmp_path: Path) -> None:
+    db = read_only_folder(tagged_db) / tagged_db.name
+    result = runner.invoke(app, ["report", str(db), "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert "4 pages, 6 flagged gaps" in result.output
+
+
+def test_cli_report_on_a_directory_says_it_is_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {tmp_path}: is a directory, not a results file; expected the SQLite database "
+                             "or JSON Lines file `peelnlp score --out FILE` wrote: give that file's path\n")

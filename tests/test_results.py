@@ -315,6 +315,40 @@ def test_refuses_files_that_are_not_results_databases(tmp_path: Path) -> None:
 def test_load_pages_errors_name_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="no such results file"):
         list(load_pages(tmp_path / "missing.sqlite"))
-    (tmp_path / "r.jsonl").write_text(json.dumps(tagged_pages()[0].to_dict()) + "\n{oops\n")
-    with pytest.raises(ResultsError, match=r"r.jsonl:2: not a JSON page record"):
+    (tmp_path / "r.jsonl").write_text("{oops\n[1, 2]\n")
+    with pytest.raises(ResultsError, match=r"r.jsonl: no page record in the file \(2 line\(s\) are not page records; "
+                                           r"line 1: found text that is not JSON"):
         list(load_pages(tmp_path / "r.jsonl"))
+
+
+def test_records_that_are_not_pages_are_left_out_with_a_warning_each(tmp_path: Path) -> None:
+    good = json.dumps(tagged_pages()[0].to_dict())
+    failed = json.dumps({"id": "p9", "source": "p9.txt", "error": "p9.txt: empty"})
+    bad = ["{oops", "[1, 2]", "null", '{"id": "x"}', '"text"', '{"id": "y", "timeline": 3}'] + ["7"] * 10
+    (tmp_path / "r.jsonl").write_text("\n".join([good, failed, *bad, good]) + "\n")
+    with ResultPages(tmp_path / "r.jsonl") as results:
+        assert len(list(results.scan())) == 2
+        warnings = results.warnings()
+    assert warnings[:5] == [
+        f"{tmp_path / 'r.jsonl'}:{n}: expected a page record (a JSON object with \"id\" and \"timeline\"), "
+        f"found {found}; the line is left out"
+        for n, found in [(3, "text that is not JSON (Expecting property name enclosed in double quotes)"),
+                         (4, "a JSON array"), (5, "null"), (6, 'an object without "timeline"'), (7, "a JSON string")]]
+    assert "found an object that is not a tagged page record (TypeError(" in warnings[5]
+    assert len(warnings) == 11 and warnings[-1] == f"{tmp_path / 'r.jsonl'}: … and 6 more lines that are not page records, left out too"
+
+
+def test_a_database_whose_log_holds_changes_is_not_read_stale_from_a_read_only_folder(
+        tmp_path: Path, read_only_folder) -> None:
+    from peelnlp.resultload import connect_readonly
+
+    db = tmp_path / "r.sqlite"
+    write_db(db, tagged_pages())
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # the change stays in r.sqlite-wal
+    writer.execute("UPDATE pages SET title = 'changed'")
+    folder = read_only_folder(db, db.with_name("r.sqlite-wal"))
+    writer.close()
+    with pytest.raises(ResultsError, match="its folder is not writable and r.sqlite-wal holds changes not yet in the "
+                                           "database; copy both files to a writable folder"):
+        connect_readonly(folder / "r.sqlite")

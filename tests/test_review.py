@@ -23,8 +23,9 @@ from peelnlp.errors import ResultsError
 from peelnlp.gapquery import load_pages
 from peelnlp.records import Page, Segment
 from peelnlp.review import KIND_KEYS, ReviewLoop, highlighted, run_review
+from peelnlp.reviewexport import export_feedback
 from peelnlp.reviewqueue import review_queue
-from peelnlp.reviewstore import DecisionStore, Labels, export_feedback
+from peelnlp.reviewstore import DecisionStore, Labels
 from peelnlp.terminal import terminal_key_reader
 
 DATA = Path(__file__).parent / "data"
@@ -183,6 +184,12 @@ def test_sqlite_results_keep_decisions_in_the_same_database(tagged_db: Path, tmp
     assert not list(tmp_path.glob("*.review.sqlite"))
 
 
+def test_decisions_are_in_the_database_file_itself_after_a_review(tagged_db: Path, tmp_path: Path) -> None:
+    run_review(tagged_db, keys("kc"), lambda text: None)
+    shutil.copy(tagged_db, tmp_path / "copy.sqlite")  # without its -wal file
+    assert len(decisions(tmp_path / "copy.sqlite")) == 1
+
+
 def test_store_effective_ignores_undone(tagged_db: Path, tmp_path: Path) -> None:
     page = next(p for p in load_pages(TAGGED) if p.id == "200104")
     store = DecisionStore(tagged_db)
@@ -278,6 +285,60 @@ def test_cli_review_export_then_corpus_check(results: Path, tmp_path: Path) -> N
     assert check.exit_code == 0 and "corpus OK" in check.output
 
 
+def test_records_left_out_are_warned_of_before_the_review(results: Path) -> None:
+    with results.open("a", encoding="utf-8") as fh:
+        fh.write("[1, 2]\n")
+    out: list[str] = []
+    run_review(results, keys("q"), lambda text: out.append(("screen", text)), warn=lambda line: out.append(("warn", line)))
+    assert out[0] == ("warn", f"{results}:5: expected a page record (a JSON object with \"id\" and \"timeline\"), "
+                              "found a JSON array; the line is left out")
+    assert out[1][0] == "screen"
+
+
+def test_review_in_a_read_only_folder_says_where_to_review_instead(tagged_db: Path, read_only_folder) -> None:
+    db = read_only_folder(tagged_db) / tagged_db.name
+    result = runner.invoke(app, ["review", str(db)], input="a\nq\n")
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert result.output == (f"error: {db}: review decisions cannot be saved: {db.parent} is not writable (read-only "
+                             "media, or no write permission); copy results.sqlite to a writable folder and review "
+                             "the copy\n")
+
+
+def test_review_of_json_lines_in_a_read_only_folder_names_the_decisions_file(results: Path, read_only_folder) -> None:
+    path = read_only_folder(results) / results.name
+    result = runner.invoke(app, ["review", str(path)], input="a\nq\n")
+    assert result.exit_code == 1
+    assert ("copy results.jsonl (with results.jsonl.review.sqlite, if there is one) to a writable folder"
+            in result.output)
+
+
+def test_decisions_export_from_a_read_only_folder(tagged_db: Path, read_only_folder, tmp_path: Path) -> None:
+    runner.invoke(app, ["review", str(tagged_db)], input="kc\nq\n")
+    db = read_only_folder(tagged_db) / tagged_db.name
+    out = tmp_path / "feedback.jsonl"
+    result = runner.invoke(app, ["review", str(db), "--export", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 reviewed page(s), 1 segment(s) reviewed" in result.output
+
+
+@pytest.mark.parametrize(("name", "trained"), [("feedback/r.jsonl", True), ("feedback/r.txt", False), (None, False)],
+                         ids=["in-corpus", "not-jsonl", "outside-corpus"])
+def test_cli_export_says_train_learns_only_where_train_reads(
+        results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str | None, trained: bool) -> None:
+    import peelnlp.corpus
+
+    monkeypatch.setattr(peelnlp.corpus, "DEFAULT_CORPUS", tmp_path / "corpus")
+    monkeypatch.chdir(tmp_path)
+    runner.invoke(app, ["review", str(results)], input="a\nq\n")
+    out = tmp_path / "corpus" / name if name else tmp_path / "elsewhere.jsonl"
+    result = runner.invoke(app, ["review", str(results), "--export", str(out)])
+    assert result.exit_code == 0, result.output
+    said = result.output.split("reviewed; ")[1]
+    assert said == ("`peelnlp train` now learns from them\n" if trained else
+                    "`peelnlp train` reads only the *.jsonl files under corpus/ (or under its --corpus folder): move it "
+                    f"to {Path('corpus', 'feedback', out.stem + '.jsonl')} for train to learn from it\n")
+
+
 def test_cli_review_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["review", str(tmp_path / "none.sqlite")])
     assert result.exit_code == 1 and "no such results file" in result.output and "Traceback" not in result.output
@@ -328,3 +389,10 @@ def test_a_review_correction_changes_the_retrained_model(tmp_path: Path) -> None
     assert before.kind == target_segment.kind != corrected
     assert after.kind == corrected, (target_segment.text, before.scores["kind"], after.scores["kind"])
     assert after.scores["kind"][corrected] > before.scores["kind"][corrected]
+
+
+def test_cli_review_on_a_directory_says_it_is_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["review", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (f"error: {tmp_path}: is a directory, not a results file; expected the SQLite database "
+                             "or JSON Lines file `peelnlp score --out FILE` wrote: give that file's path\n")
