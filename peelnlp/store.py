@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,22 +100,64 @@ def save_model(models: Models, meta: dict[str, Any], out_dir: Path) -> Path:
 
 def writable_beside(out_dir: Path) -> Path:
     """A new empty folder next to ``out_dir``, where a model is written before it is swapped in;
-    training calls it first, so that an --out it cannot write fails before minutes of fitting."""
+    training calls it first, so that an --out it cannot write or must not replace fails before
+    minutes of fitting."""
+    check_replaceable(out_dir)
+    target = out_dir.resolve()  # "." or "models/.." have no name to put beside
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()  # not tempfile.mkdtemp, whose mode 0700 the model folder would keep; mkdir follows the umask
     except OSError as exc:
         raise ModelError(f"{out_dir}: cannot write a model folder here ({exc.strerror or exc}); "
                          f"pass an --out folder in a place you can write to") from None
+    return tmp
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse an ``out_dir`` that holds anything but a model: saving replaces the whole folder."""
+    if not out_dir.exists():
+        return
+    how = "pass --out a new path, an empty folder or a model folder to replace"
+    if not out_dir.is_dir():
+        raise ModelError(f"{out_dir}: exists and is not a folder, and saving a model folder would replace it; {how}")
+    try:
+        found = sorted(p.name for p in out_dir.iterdir())
+    except OSError as exc:
+        raise ModelError(f"{out_dir}: cannot read the folder ({exc.strerror or exc}); {how}") from None
+    model = _model_files(out_dir) if found else set()
+    if found and not model:
+        raise ModelError(f"{out_dir}: holds files that are not a peelnlp model ({_names(found)}), and saving "
+                         f"would delete them; {how}")
+    others = sorted(set(found) - model)
+    if found and others:
+        raise ModelError(f"{out_dir}: a model folder that also holds other files ({_names(others)}), and saving "
+                         f"would delete them; move them out, or {how}")
+
+
+def _model_files(model_dir: Path) -> set[str]:
+    """The names in a model folder that ``peelnlp train`` wrote, read from its meta.json; empty
+    when there is no such meta.json."""
+    try:
+        meta = parse_json((model_dir / "meta.json").read_bytes())
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
+        return set()
+    if not isinstance(meta, dict) or "format_version" not in meta or not isinstance(meta.get("files"), dict):
+        return set()
+    return {"meta.json", *meta["files"], *(f"{part}.joblib" for part in PARTS)}
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _swap_in(tmp: Path, out_dir: Path) -> None:
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
+    check_replaceable(out_dir)  # again: the folder may have changed while the model was fitted
+    target, old = out_dir.resolve(), None
+    if target.exists():
+        old = target.with_name(f".{target.name}.{secrets.token_hex(4)}.old")
+        os.replace(target, old)
+    os.replace(tmp, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -203,3 +203,10 @@ def test_a_comment_longer_than_spacys_default_limit_is_cut(tmp_path):
     page.write_text("The force should act.\n\n[on]1 June 2018 [comment]" + "It acted on the plan. " * 50_000 + "[/comment][/on]")
     result = runner.invoke(app, ["parse", str(page), "--format", "json"])
     assert result.exit_code == 0 and len(json.loads(result.stdout)["segments"]) == 50_000
+
+
+def test_train_refuses_an_out_folder_that_holds_other_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("important")
+    result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "holds files that are not a peelnlp model (notes.txt)" in result.stderr
+    assert "cross-validated" not in result.stdout and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

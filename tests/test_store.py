@@ -1,4 +1,6 @@
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,52 @@ def test_tagged_segments_carry_probabilities(tiny_model, seed_text):
         assert set(s["strands"]) == {"pursue", "prevent", "protect", "prepare"}
         assert set(s["recs"]) == {"1", "2", "3", "4", "5"}
         assert all(0 <= p <= 1 for p in s["recs"].values())
+
+
+def resave(model_dir, out):
+    models, meta = load_models(model_dir)
+    return save_model(models, {k: v for k, v in meta.items() if k not in ("files", "versions")}, out)
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: (p.mkdir(), (p / "notes.txt").write_text("important")), "holds files that are not a peelnlp model .notes.txt."),
+    (lambda p: p.write_text("important"), "exists and is not a folder"),
+    (lambda p: (p.mkdir(), (p / "meta.json").write_text('{"a": 1}')), "not a peelnlp model .meta.json."),
+], ids=["folder of other files", "a file", "folder with another meta.json"])
+def test_saving_never_replaces_what_is_not_a_model(tiny_model, tmp_path, make, message):
+    out = tmp_path / "out"
+    make(out)
+    before = snapshot(tmp_path)
+    with pytest.raises(ModelError, match=message + ".*pass --out a new path, an empty folder or a model folder"):
+        resave(tiny_model.path, out)
+    assert snapshot(tmp_path) == before  # nothing changed, moved aside or left behind
+
+
+def snapshot(root):
+    return {p: p.read_bytes() if p.is_file() else None for p in root.rglob("*")}
+
+
+def test_saving_keeps_a_model_folder_holding_other_files(tiny_model, tmp_path):
+    out = resave(tiny_model.path, tmp_path / "m")
+    (out / "notes.txt").write_text("important")
+    with pytest.raises(ModelError, match="a model folder that also holds other files .notes.txt."):
+        resave(tiny_model.path, out)
+    assert (out / "notes.txt").read_text() == "important"
+
+
+def test_saving_replaces_a_model_folder_or_an_empty_one(tiny_model, tmp_path):
+    (tmp_path / "m").mkdir()
+    out = resave(tiny_model.path, tmp_path / "m")
+    first = read_meta(out)["trained_at"]
+    assert resave(out, out) == out and read_meta(out)["trained_at"] == first
+    assert [p.name for p in tmp_path.iterdir()] == ["m"], "no .part or .old folder is left beside it"
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o755), (0o027, 0o750)], ids=["umask 022", "umask 027"])
+def test_a_saved_model_folder_gets_the_mode_mkdir_would_give(tiny_model, tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        out = resave(tiny_model.path, tmp_path / "m")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == mode
