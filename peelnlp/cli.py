@@ -186,8 +186,8 @@ def corpus_stats_cmd(path: CorpusArg = None, fmt: FormatOpt = Format.text) -> No
 def train(
     corpus: Annotated[Path | None, typer.Option(help="Corpus folder of *.jsonl page records (default: corpus/).")] = None,
     out: Annotated[Path | None, typer.Option(help="Model folder to write (default: models/default/).")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed; the same corpus and seed give the same model.")] = 0,
-    folds: Annotated[int, typer.Option(help="Cross-validation folds (grouped by page) for metrics and thresholds.")] = 5,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed; the same corpus and seed give the same model.")] = 0,
+    folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds (grouped by page) for metrics and thresholds.")] = 5,
 ) -> None:
     """Train the kind, strand and recommendation-link models; print cross-validated metrics."""
     from .corpus import DEFAULT_CORPUS

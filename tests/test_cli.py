@@ -210,3 +210,11 @@ def test_train_refuses_an_out_folder_that_holds_other_files(tmp_path):
     result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(tmp_path)])
     assert result.exit_code == 1 and "holds files that are not a peelnlp model (notes.txt)" in result.stderr
     assert "cross-validated" not in result.stdout and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("option", [["--folds", "1"], ["--folds", "0"], ["--folds", "-3"], ["--seed", "-1"],
+                                    ["--seed", str(2**32)]], ids=" ".join)
+def test_train_options_out_of_range_are_usage_errors(tmp_path, option):
+    result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(tmp_path / "m"), *option])
+    assert result.exit_code == 2 and f"Invalid value for '{option[0]}'" in result.output
+    assert "internal error" not in result.output and not (tmp_path / "m").exists()
