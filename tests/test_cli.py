@@ -117,7 +117,12 @@ def test_tag_takes_pages_or_a_comment_not_both(tmp_path):
 
 def test_tag_with_a_model_folder_that_is_not_one(tmp_path):
     result = runner.invoke(app, ["tag", SEED, "--model", str(tmp_path)])
-    assert result.exit_code == 1 and "no meta.json" in result.stderr
+    assert result.exit_code == 1 and "a folder with no meta.json" in result.stderr
+
+
+def test_tag_with_no_such_model_folder(tmp_path):
+    result = runner.invoke(app, ["tag", SEED, "--model", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "nope: no such folder; expected a model folder made by `peelnlp train`" in result.stderr
     assert gc.isenabled(), "a failed start-up must not leave the garbage collector off"
 
 

@@ -1,5 +1,7 @@
+import hashlib
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -79,8 +81,11 @@ def test_missing_part_and_missing_folder(tiny_model, tmp_path):
     (partial / "linker.joblib").unlink()
     with pytest.raises(ModelError, match="missing"):
         load_tagger(partial)
-    with pytest.raises(ModelError, match="no meta.json"):
+    with pytest.raises(ModelError, match="nothing: no such folder; expected a model folder made by `peelnlp train`"):
         load_tagger(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="empty: a folder with no meta.json; expected a model folder"):
+        load_tagger(tmp_path / "empty")
 
 
 def test_version_mismatch_warns(tiny_model, tmp_path):
@@ -151,3 +156,42 @@ def test_a_saved_model_folder_gets_the_mode_mkdir_would_give(tiny_model, tmp_pat
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == mode
+
+
+def copy_with(model_dir, out, change_meta=None, part=None, content=None):
+    """A copy of the model folder with meta.json changed, or one part's bytes replaced and its SHA-256 recorded."""
+    shutil.copytree(model_dir, out)
+    meta = json.loads((out / "meta.json").read_text())
+    if part:
+        (out / part).write_bytes(content)
+        meta["files"][part] = hashlib.sha256(content).hexdigest()
+    if change_meta:
+        change_meta(meta)
+    (out / "meta.json").write_text(json.dumps(meta))
+    return out
+
+
+def test_a_meta_json_without_files_says_so(tiny_model, tmp_path):
+    bad = copy_with(tiny_model.path, tmp_path / "bad", change_meta=lambda m: m.pop("files"))
+    with pytest.raises(ModelError, match='meta.json: has no "files" object of the model files. SHA-256 digests .found none.'):
+        load_tagger(bad)
+
+
+def test_thresholds_missing_from_meta_json_are_named(tiny_model, tmp_path):
+    bad = copy_with(tiny_model.path, tmp_path / "bad", change_meta=lambda m: m["thresholds"]["link"].pop("plan"))
+    with pytest.raises(ModelError, match="expected a number at thresholds.link.plan.link, found None"):
+        load_tagger(bad)
+
+
+def test_a_damaged_part_with_a_matching_sha_is_a_model_error(tiny_model, tmp_path):
+    truncated = (tiny_model.path / "kind.joblib").read_bytes()[:1000]
+    bad = copy_with(tiny_model.path, tmp_path / "bad", part="kind.joblib", content=truncated)
+    with pytest.raises(ModelError, match=r"bad/kind.joblib: cannot be loaded \(.*\), yet its SHA-256 matches meta.json"):
+        load_tagger(bad)
+
+
+def test_a_swapped_part_with_a_matching_sha_is_a_model_error(tiny_model, tmp_path):
+    featurizer = (tiny_model.path / "featurizer.joblib").read_bytes()
+    bad = copy_with(tiny_model.path, tmp_path / "bad", part="kind.joblib", content=featurizer)
+    with pytest.raises(ModelError, match="holds a SegmentFeaturizer where the kind part should be a classifier"):
+        load_tagger(bad)
