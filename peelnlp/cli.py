@@ -266,8 +266,10 @@ def evaluate(
     from .evaluate import evaluate_dirs
     from .render import evaluation_table
 
-    result = evaluate_dirs(pages, gold, model)
-    typer.echo(json.dumps(result, indent=1) if fmt is Format.json else evaluation_table(result))
+    evaluation = evaluate_dirs(pages, gold, model)
+    for warning in evaluation.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(json.dumps(evaluation.metrics, indent=1) if fmt is Format.json else evaluation_table(evaluation.metrics))
 
 
 # The results-side commands (score, gaps, report, review) live in their own module and register

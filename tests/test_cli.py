@@ -223,3 +223,21 @@ def test_train_options_out_of_range_are_usage_errors(tmp_path, option):
     result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(tmp_path / "m"), *option])
     assert result.exit_code == 2 and f"Invalid value for '{option[0]}'" in result.output
     assert "internal error" not in result.output and not (tmp_path / "m").exists()
+
+
+def test_evaluate_with_a_gold_file_that_is_not_a_page_record(tmp_path):
+    (tmp_path / "8929.json").write_text("[1]")
+    result = runner.invoke(app, ["evaluate", "--pages", str(DATA), "--gold", str(tmp_path)])
+    assert result.exit_code == 1 and "8929.json: not a gold page record: expected a JSON object, found list" in result.stderr
+
+
+@needs_model
+def test_evaluate_warns_of_gold_pages_it_could_not_match(tmp_path):
+    pages, gold = tmp_path / "pages", tmp_path / "gold"
+    pages.mkdir(), gold.mkdir()
+    (pages / "8929.txt").write_text(Path(SEED).read_text())
+    (gold / "8929.json").write_text((DATA / "west-mercia-8929.json").read_text())
+    (gold / "999.json").write_text(json.dumps({**json.loads((DATA / "west-mercia-8929.json").read_text()), "id": "999"}))
+    result = runner.invoke(app, ["evaluate", "--pages", str(pages), "--gold", str(gold)])
+    assert result.exit_code == 0 and "pages 2 (missing 1)" in result.stdout
+    assert result.stderr.startswith("warning: gold page 999: no page in") and result.stderr.count("\n") == 1
