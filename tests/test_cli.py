@@ -241,3 +241,8 @@ def test_evaluate_warns_of_gold_pages_it_could_not_match(tmp_path):
     result = runner.invoke(app, ["evaluate", "--pages", str(pages), "--gold", str(gold)])
     assert result.exit_code == 0 and "pages 2 (missing 1)" in result.stdout
     assert result.stderr.startswith("warning: gold page 999: no page in") and result.stderr.count("\n") == 1
+
+
+def test_corpus_check_of_an_empty_folder_is_an_error(tmp_path):
+    result = runner.invoke(app, ["corpus", "check", str(tmp_path)])
+    assert result.exit_code == 1 and "the corpus has no page records" in result.stderr and "corpus OK" not in result.stdout
