@@ -170,7 +170,10 @@ def corpus_check(path: CorpusArg = None) -> None:
 
 @corpus_app.command("stats")
 @handle_errors
-def corpus_stats_cmd(path: CorpusArg = None, fmt: FormatOpt = Format.text) -> None:
+def corpus_stats_cmd(
+    path: CorpusArg = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="text: tables of counts; json: the counts as one JSON object.")] = Format.text,
+) -> None:
     """Count segments per kind, strand, kind × strand, status, recommendations per page and theme."""
     import json
 
@@ -257,7 +260,8 @@ def _read_text(path: Path) -> str:
 def evaluate(
     pages: Annotated[Path, typer.Option("--pages", help="Folder of *.txt pages to tag.")],
     gold: Annotated[Path, typer.Option("--gold", help="Folder of gold page records (*.json, one per page).")],
-    fmt: FormatOpt = Format.text,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="text: tables of scores and the kind confusion matrix; json: "
+                                        "the metrics as one JSON object.")] = Format.text,
     model: ModelOpt = None,
 ) -> None:
     """Score the model on gold pages: per-label P/R/F1, kind confusion, links, gaps, boundaries."""

@@ -246,3 +246,11 @@ def test_evaluate_warns_of_gold_pages_it_could_not_match(tmp_path):
 def test_corpus_check_of_an_empty_folder_is_an_error(tmp_path):
     result = runner.invoke(app, ["corpus", "check", str(tmp_path)])
     assert result.exit_code == 1 and "the corpus has no page records" in result.stderr and "corpus OK" not in result.stdout
+
+
+@pytest.mark.parametrize(("command", "json_is"), [(["evaluate"], "the metrics as one JSON object"),
+                                                  (["corpus", "stats"], "the counts as one JSON object")], ids=["evaluate", "corpus stats"])
+def test_format_help_says_what_the_json_is(command, json_is):
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    text = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 0 and json_is in text and "page record (JSON Lines" not in text
