@@ -170,7 +170,10 @@ def corpus_check(path: CorpusArg = None) -> None:
 
 @corpus_app.command("stats")
 @handle_errors
-def corpus_stats_cmd(path: CorpusArg = None, fmt: FormatOpt = Format.text) -> None:
+def corpus_stats_cmd(
+    path: CorpusArg = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="text: tables of counts; json: the counts as one JSON object.")] = Format.text,
+) -> None:
     """Count segments per kind, strand, kind × strand, status, recommendations per page and theme."""
     import json
 
@@ -186,8 +189,8 @@ def corpus_stats_cmd(path: CorpusArg = None, fmt: FormatOpt = Format.text) -> No
 def train(
     corpus: Annotated[Path | None, typer.Option(help="Corpus folder of *.jsonl page records (default: corpus/).")] = None,
     out: Annotated[Path | None, typer.Option(help="Model folder to write (default: models/default/).")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed; the same corpus and seed give the same model.")] = 0,
-    folds: Annotated[int, typer.Option(help="Cross-validation folds (grouped by page) for metrics and thresholds.")] = 5,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed; the same corpus and seed give the same model.")] = 0,
+    folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds (grouped by page) for metrics and thresholds.")] = 5,
 ) -> None:
     """Train the kind, strand and recommendation-link models; print cross-validated metrics."""
     from .corpus import DEFAULT_CORPUS
@@ -257,7 +260,8 @@ def _read_text(path: Path) -> str:
 def evaluate(
     pages: Annotated[Path, typer.Option("--pages", help="Folder of *.txt pages to tag.")],
     gold: Annotated[Path, typer.Option("--gold", help="Folder of gold page records (*.json, one per page).")],
-    fmt: FormatOpt = Format.text,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="text: tables of scores and the kind confusion matrix; json: "
+                                        "the metrics as one JSON object.")] = Format.text,
     model: ModelOpt = None,
 ) -> None:
     """Score the model on gold pages: per-label P/R/F1, kind confusion, links, gaps, boundaries."""
@@ -266,8 +270,10 @@ def evaluate(
     from .evaluate import evaluate_dirs
     from .render import evaluation_table
 
-    result = evaluate_dirs(pages, gold, model)
-    typer.echo(json.dumps(result, indent=1) if fmt is Format.json else evaluation_table(result))
+    evaluation = evaluate_dirs(pages, gold, model)
+    for warning in evaluation.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(json.dumps(evaluation.metrics, indent=1) if fmt is Format.json else evaluation_table(evaluation.metrics))
 
 
 # The results-side commands (score, gaps, report, review) live in their own module and register

@@ -26,7 +26,6 @@ SOC_THEMES = frozenset({
     "prevention-diversion", "fraud-cyber", "soc-peel", "soc", "soc-peel-summary", "soc-thematic", "soc-national",
     "soc-reinspection", "soc-pcc", "soc-minutes", "soc-press", "soc-force-web", "multi-soc",
 })
-REQUIRED = ("id", "raw", "recommendations", "timeline", "segments", "status")
 
 
 @dataclass(frozen=True)
@@ -72,14 +71,21 @@ def _records(root: Path) -> Iterator[tuple[str, dict | None, str | None]]:
 
 def load_corpus(root: Path = DEFAULT_CORPUS) -> list[CorpusPage]:
     """Every page of the corpus; raises CorpusError naming the first broken record (run ``corpus check``)."""
+    from .corpuscheck import check_fields
+
     pages = []
     for where, record, error in _records(root):
-        if error or record is None or any(k not in record for k in REQUIRED):
-            raise CorpusError(f"{where}: {error or 'incomplete record'}; run `peelnlp corpus check` for details")
+        problems = [error] if error else check_fields(record)
+        if problems:
+            raise CorpusError(f"{where}: {problems[0]}; run `peelnlp corpus check` for every problem")
         pages.append(CorpusPage(Page.from_dict(record), record["raw"], record.get("theme", ""), where))
     if not pages:
-        raise CorpusError(f"{root}: the corpus has no page records; add *.jsonl files")
+        raise _no_records(root)
     return pages
+
+
+def _no_records(root: Path) -> CorpusError:
+    return CorpusError(f"{root}: the corpus has no page records; add *.jsonl files")
 
 
 def check_corpus(root: Path = DEFAULT_CORPUS) -> list[str]:
@@ -88,7 +94,9 @@ def check_corpus(root: Path = DEFAULT_CORPUS) -> list[str]:
 
     problems: list[str] = []
     seen: dict[str, str] = {}
+    records = 0
     for where, record, error in _records(root):
+        records += 1
         if error or not isinstance(record, dict):
             problems.append(f"{where}: {error or 'expected a JSON object'}")
             continue
@@ -97,6 +105,8 @@ def check_corpus(root: Path = DEFAULT_CORPUS) -> list[str]:
             problems.append(f"{where}: id {key!r} already used at {seen[key]}; give every page its own id")
         seen.setdefault(key, where)
         problems.extend(f"{where}: {p}" for p in check_record(record))
+    if not records:
+        raise _no_records(root)
     return problems
 
 

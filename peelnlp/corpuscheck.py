@@ -18,14 +18,45 @@ def _norm(text: str | None) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
-def check_record(record: dict[str, Any]) -> list[str]:
-    problems = _check_shape(record)
+def check_record(record: Any) -> list[str]:
+    """Every problem of one record; the text, status and raw-page checks run once its structure is sound."""
+    problems = _check_structure(record)
     if problems:
         return problems
-    problems += _check_timeline(record["timeline"])
+    problems += _check_dates(record["timeline"])
+    problems += [p for j, seg in enumerate(record["segments"]) for p in _check_labels(j, seg, len(record["recommendations"]))]
     problems += _check_segments(record)
     problems += _check_status(record)
     problems += _check_raw(record)
+    return problems
+
+
+def check_fields(record: Any) -> list[str]:
+    """The problems that stop the record from being read as a labelled page: its structure and its
+    labels. Cheaper than :func:`check_record`, which also parses the raw page."""
+    problems = _check_structure(record)
+    if problems:
+        return problems
+    return [p for j, seg in enumerate(record["segments"]) for p in _check_labels(j, seg, len(record["recommendations"]))]
+
+
+def _check_structure(record: Any) -> list[str]:
+    if not isinstance(record, dict):
+        return [f"expected a JSON object, found {type(record).__name__}"]
+    problems = _check_shape(record)
+    if problems:
+        return problems
+    problems += _check_entries(record["timeline"])
+    for j, seg in enumerate(record["segments"]):
+        entry = seg.get("entry") if isinstance(seg, dict) else None
+        if not isinstance(seg, dict) or not isinstance(seg.get("text"), str) or not seg["text"]:
+            problems.append(f"segment {j} should be an object whose text is a non-empty string, found {str(seg)[:60]}")
+        elif not isinstance(entry, int) or not 0 <= entry < len(record["timeline"]) \
+                or not isinstance(record["timeline"][entry], dict) or "comment" not in record["timeline"][entry]:
+            problems.append(f"segment {j} entry {entry!r} is not the index of a comment in the timeline")
+    for i, status in enumerate(record["status"]):
+        if not isinstance(status, dict) or not isinstance(status.get("n"), int) or not isinstance(status.get("status"), str):
+            problems.append(f"status {i} should be {{\"n\": {i + 1}, \"status\": …}}, found {str(status)[:60]}")
     return problems
 
 
@@ -36,40 +67,42 @@ def _check_shape(record: dict[str, Any]) -> list[str]:
         if not isinstance(record.get(key), kind):
             problems.append(f"field {key!r} should be a {kind.__name__}, found {type(record.get(key)).__name__}")
     for i, rec in enumerate(record.get("recommendations") or [], start=1):
-        if not isinstance(rec, dict) or rec.get("n") != i or not _norm(rec.get("text")):
+        if not isinstance(rec, dict) or rec.get("n") != i or not isinstance(rec.get("text"), str) or not _norm(rec["text"]):
             problems.append(f"recommendation {i} should be {{\"n\": {i}, \"text\": …}}, found {str(rec)[:60]}")
     return problems
 
 
-def _check_timeline(timeline: list[Any]) -> list[str]:
+def _check_entries(timeline: list[Any]) -> list[str]:
     problems = []
     for i, entry in enumerate(timeline):
         if not isinstance(entry, dict) or ("status" in entry) == ("comment" in entry):
             problems.append(f"timeline entry {i} should have exactly one of 'status' or 'comment'")
-        elif entry.get("date") is not None and not _ISO.match(str(entry["date"])):
-            problems.append(f"timeline entry {i} date {entry['date']!r} is not YYYY-MM-DD or null")
+        elif not isinstance(entry.get("status", entry.get("comment")), str):
+            problems.append(f"timeline entry {i} {'status' if 'status' in entry else 'comment'} should be text, "
+                            f"found {str(entry.get('status', entry.get('comment')))[:40]}")
     return problems
 
 
+def _check_dates(timeline: list[dict[str, Any]]) -> list[str]:
+    return [f"timeline entry {i} date {entry['date']!r} is not YYYY-MM-DD or null" for i, entry in enumerate(timeline)
+            if entry.get("date") is not None and not _ISO.match(str(entry["date"]))]
+
+
 def _check_segments(record: dict[str, Any]) -> list[str]:
-    timeline, n_recs = record["timeline"], len(record["recommendations"])
+    timeline = record["timeline"]
     problems, cursor = [], {}
     for j, seg in enumerate(record["segments"]):
-        entry = seg.get("entry") if isinstance(seg, dict) else None
-        if not isinstance(entry, int) or not 0 <= entry < len(timeline) or "comment" not in timeline[entry]:
-            problems.append(f"segment {j} entry {entry!r} is not the index of a comment in the timeline")
-            continue
-        problems += _check_labels(j, seg, n_recs)
+        entry = seg["entry"]
         comment, start = timeline[entry]["comment"], cursor.get(entry, 0)
-        found = comment.find(seg.get("text", "\0"), start)
-        if found < 0 or not seg.get("text"):
+        found = comment.find(seg["text"], start)
+        if found < 0:
             problems.append(f"segment {j} text is not in comment {entry} after the previous segment: {str(seg.get('text'))[:50]!r}")
             continue
         if not _GAP.match(comment[start:found]):
             problems.append(f"segment {j}: comment {entry} text before it is in no segment: {comment[start:found][:50]!r}")
         cursor[entry] = found + len(seg["text"])
     for entry, e in enumerate(timeline):
-        rest = e.get("comment", "")[cursor.get(entry, 0):] if isinstance(e, dict) else ""
+        rest = e.get("comment", "")[cursor.get(entry, 0):]
         if rest and not _GAP.match(rest):
             problems.append(f"comment {entry} ends with text in no segment: {rest[:50]!r}")
     return problems
@@ -79,9 +112,9 @@ def _check_labels(j: int, seg: dict[str, Any], n_recs: int) -> list[str]:
     problems = []
     if seg.get("kind") not in KINDS:
         problems.append(f"segment {j} kind {seg.get('kind')!r} is not one of {', '.join(KINDS)}")
-    bad_strands = [s for s in seg.get("strands", []) if s not in STRANDS]
-    if bad_strands or not isinstance(seg.get("strands"), list):
-        problems.append(f"segment {j} strands {seg.get('strands')!r}: each must be one of {', '.join(STRANDS)}")
+    strands = seg.get("strands")
+    if not isinstance(strands, list) or any(s not in STRANDS for s in strands):
+        problems.append(f"segment {j} strands {strands!r}: expected a list, each one of {', '.join(STRANDS)}")
     recs = seg.get("recs")
     if not isinstance(recs, list) or any(not isinstance(n, int) or not 1 <= n <= n_recs for n in recs):
         problems.append(f"segment {j} recs {recs!r}: expected numbers from 1 to {n_recs}")

@@ -7,10 +7,10 @@ half of it). A segment end counts as a matching boundary within 6 characters.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +28,55 @@ def load_gold(gold_dir: Path) -> dict[str, Page]:
     files = sorted(Path(gold_dir).glob("*.json"))
     if not files:
         raise InputError(f"{gold_dir}: no *.json gold page records here; expected one record per page")
-    gold = {}
+    gold: dict[str, Page] = {}
+    where: dict[str, str] = {}
     for path in files:
-        try:
-            page = Page.from_dict(parse_json(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{path}: not a page record ({exc}); see the page record schema") from None
-        gold[page.id] = page
+        page = _gold_page(path)
+        if page.id in gold:
+            raise InputError(f"{path}: page id {page.id!r} is also the id of {where[page.id]}; keep one gold record per page")
+        gold[page.id], where[page.id] = page, path.name
     return gold
+
+
+def _gold_page(path: Path) -> Page:
+    try:
+        record = parse_json(path.read_bytes())
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+        raise InputError(f"{path}: cannot read a JSON page record ({exc}); see docs/SCHEMA.md") from None
+    problem = _gold_problem(record)
+    try:
+        page = None if problem else Page.from_dict(record)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    if page is None:
+        raise InputError(f"{path}: not a gold page record: {problem}; see docs/SCHEMA.md")
+    return page
+
+
+# Each list of a gold record, and the typed keys every item of it needs: evaluation reads them all.
+_GOLD_LISTS: dict[str, dict[str, type]] = {
+    "recommendations": {"n": int, "text": str}, "timeline": {}, "segments": {"entry": int, "text": str, "kind": str},
+    "status": {"n": int, "status": str}}
+
+
+def _gold_problem(record: Any) -> str | None:
+    """What a gold record lacks, or None."""
+    if not isinstance(record, dict):
+        return f"expected a JSON object, found {type(record).__name__}"
+    if not isinstance(record.get("id"), (str, int)):
+        return f"expected an \"id\", found {record.get('id')!r}"
+    for key, needs in _GOLD_LISTS.items():
+        items = record.get(key)
+        if not isinstance(items, list):
+            return f"expected a \"{key}\" list, found {type(items).__name__ if key in record else 'none'}"
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or any(not isinstance(item.get(k), t) for k, t in needs.items()):
+                want = ", ".join(f"{k} ({t.__name__})" for k, t in needs.items())
+                return f"{key} item {i} should be an object{' with ' + want if want else ''}, found {str(item)[:60]}"
+    if any(not isinstance(e.get("comment", ""), (str, type(None))) for e in record["timeline"]):
+        return "a timeline comment is not a string"
+    bad = [s["kind"] for s in record["segments"] if s["kind"] not in KINDS]
+    return f"segment kind {bad[0]!r} is not one of {', '.join(KINDS)}" if bad else None
 
 
 def _spans(page: Page, text: str) -> list[tuple[int, int, Any]]:
@@ -125,8 +166,20 @@ def _summarise(c: Counter, kind_pairs: list[tuple[str, str | None]]) -> dict[str
     }
 
 
-def evaluate_dirs(pages_dir: Path, gold_dir: Path, model_dir: Path | None = None) -> dict[str, Any]:
-    """Tag every ``*.txt`` page of ``pages_dir`` and score it against ``gold_dir``'s records."""
+@dataclass(frozen=True)
+class Evaluation:
+    """The scores, and what the user should know about how far they reach."""
+
+    metrics: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+def evaluate_dirs(pages_dir: Path, gold_dir: Path, model_dir: Path | None = None) -> Evaluation:
+    """Tag every ``*.txt`` page of ``pages_dir`` and score it against ``gold_dir``'s records.
+
+    A page that cannot be tagged, or a gold page with no tagged page of its id, is a warning: it
+    still counts, as all missed. When no gold page has a tagged page, nothing was measured, and
+    that is an error."""
     from .pipeline import tag_sources
     from .records import Failure
     from .sources import read_sources
@@ -135,5 +188,17 @@ def evaluate_dirs(pages_dir: Path, gold_dir: Path, model_dir: Path | None = None
     if not Path(pages_dir).is_dir():
         raise InputError(f"{pages_dir}: not a folder; expected a folder of *.txt pages to tag against the gold records")
     gold = load_gold(gold_dir)
-    tagged = tag_sources(read_sources([str(pages_dir)]), load_tagger(model_dir))
-    return evaluate_pages(gold, (p for p in tagged if not isinstance(p, Failure)))
+    tagged = list(tag_sources(read_sources([str(pages_dir)]), load_tagger(model_dir)))
+    failed = [f"{item.error}; it is left out" for item in tagged if isinstance(item, Failure)]
+    pages = [item for item in tagged if not isinstance(item, Failure)]
+    missing = sorted(set(gold) - {p.id for p in pages})
+    if len(missing) == len(gold):
+        found = ", ".join(sorted(p.id for p in pages)[:5]) + (", …" if len(pages) > 5 else "") if pages else "none"
+        raise InputError(f"{pages_dir}: no page here has the id of a gold record in {gold_dir} (gold ids: "
+                         f"{', '.join(missing[:5])}{', …' if len(missing) > 5 else ''}; page ids: {found}); {ID_HINT}")
+    unmatched = [f"gold page {pid}: no page in {pages_dir} has this id, so all its segments count as missed; "
+                 f"{ID_HINT}" for pid in missing]
+    return Evaluation(evaluate_pages(gold, pages), (*failed, *unmatched))
+
+
+ID_HINT = "a page's id is the number in brackets at the end of its title, or else its file name without .txt"

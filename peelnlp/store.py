@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ModelError
-from .records import parse_json
+from .records import STRANDS, SUBSTANTIVE, parse_json
 
 if TYPE_CHECKING:
     from .classify import Models, Tagger
@@ -100,33 +100,81 @@ def save_model(models: Models, meta: dict[str, Any], out_dir: Path) -> Path:
 
 def writable_beside(out_dir: Path) -> Path:
     """A new empty folder next to ``out_dir``, where a model is written before it is swapped in;
-    training calls it first, so that an --out it cannot write fails before minutes of fitting."""
+    training calls it first, so that an --out it cannot write or must not replace fails before
+    minutes of fitting."""
+    check_replaceable(out_dir)
+    target = out_dir.resolve()  # "." or "models/.." have no name to put beside
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()  # not tempfile.mkdtemp, whose mode 0700 the model folder would keep; mkdir follows the umask
     except OSError as exc:
         raise ModelError(f"{out_dir}: cannot write a model folder here ({exc.strerror or exc}); "
                          f"pass an --out folder in a place you can write to") from None
+    return tmp
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse an ``out_dir`` that holds anything but a model: saving replaces the whole folder."""
+    if not out_dir.exists():
+        return
+    how = "pass --out a new path, an empty folder or a model folder to replace"
+    if not out_dir.is_dir():
+        raise ModelError(f"{out_dir}: exists and is not a folder, and saving a model folder would replace it; {how}")
+    try:
+        found = sorted(p.name for p in out_dir.iterdir())
+    except OSError as exc:
+        raise ModelError(f"{out_dir}: cannot read the folder ({exc.strerror or exc}); {how}") from None
+    model = _model_files(out_dir) if found else set()
+    if found and not model:
+        raise ModelError(f"{out_dir}: holds files that are not a peelnlp model ({_names(found)}), and saving "
+                         f"would delete them; {how}")
+    others = sorted(set(found) - model)
+    if found and others:
+        raise ModelError(f"{out_dir}: a model folder that also holds other files ({_names(others)}), and saving "
+                         f"would delete them; move them out, or {how}")
+
+
+def _model_files(model_dir: Path) -> set[str]:
+    """The names in a model folder that ``peelnlp train`` wrote, read from its meta.json; empty
+    when there is no such meta.json."""
+    try:
+        meta = parse_json((model_dir / "meta.json").read_bytes())
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
+        return set()
+    if not isinstance(meta, dict) or "format_version" not in meta or not isinstance(meta.get("files"), dict):
+        return set()
+    return {"meta.json", *meta["files"], *(f"{part}.joblib" for part in PARTS)}
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _swap_in(tmp: Path, out_dir: Path) -> None:
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
+    check_replaceable(out_dir)  # again: the folder may have changed while the model was fitted
+    target, old = out_dir.resolve(), None
+    if target.exists():
+        old = target.with_name(f".{target.name}.{secrets.token_hex(4)}.old")
+        os.replace(target, old)
+    os.replace(tmp, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 
 def read_meta(model_dir: Path) -> dict[str, Any]:
-    meta_path = Path(model_dir) / "meta.json"
+    model_dir = Path(model_dir)
+    meta_path = model_dir / "meta.json"
+    expected = "expected a model folder made by `peelnlp train`: pass --model such a folder, or leave it out for the shipped one"
+    if not model_dir.exists():
+        raise ModelError(f"{model_dir}: no such folder; {expected}")
+    if not model_dir.is_dir():
+        raise ModelError(f"{model_dir}: a file, not a folder; {expected}")
     if not meta_path.is_file():
-        raise ModelError(f"{model_dir}: no meta.json; expected a model folder made by `peelnlp train`")
+        raise ModelError(f"{model_dir}: a folder with no meta.json; {expected}")
     try:
         meta = parse_json(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
         raise ModelError(f"{meta_path}: unreadable ({exc}); retrain with `peelnlp train`") from None
     if not isinstance(meta, dict):
         raise ModelError(f"{meta_path}: not a JSON object; expected the meta.json of `peelnlp train`")
@@ -138,28 +186,50 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
 
 def verify_files(model_dir: Path, meta: dict[str, Any]) -> None:
     """Refuse the folder unless every part is present and has the recorded SHA-256."""
-    files = meta.get("files", {})
+    meta_path, files = Path(model_dir) / "meta.json", meta.get("files")
+    restore = "restore the meta.json `peelnlp train` wrote, or retrain with `peelnlp train`"
+    if not isinstance(files, dict):
+        raise ModelError(f"{meta_path}: has no \"files\" object of the model files' SHA-256 digests (found "
+                         f"{'none' if files is None else type(files).__name__}), so the files cannot be checked before loading; {restore}")
     for part in PARTS:
         name = f"{part}.joblib"
         path = Path(model_dir) / name
-        if name not in files or not path.is_file():
-            raise ModelError(f"{model_dir}: {name} is missing; the folder is incomplete, retrain with `peelnlp train`")
-        if sha256(path) != files[name]:
+        if not isinstance(files.get(name), str):
+            raise ModelError(f"{meta_path}: \"files\" records no SHA-256 for {name}, so it cannot be checked before "
+                             f"loading; {restore}")
+        if not path.is_file():
+            raise ModelError(f"{path}: missing, though meta.json lists it; the model folder is incomplete: restore "
+                             f"the file or retrain with `peelnlp train`")
+        try:
+            digest = sha256(path)
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read ({exc.strerror or exc}); make the model folder readable") from None
+        if digest != files[name]:
             raise ModelError(f"{path}: SHA-256 does not match meta.json; the file was changed after training and "
                              f"will not be loaded (loading runs code). Restore it or retrain with `peelnlp train`")
 
 
+def _check_thresholds(meta_path: Path, thresholds: Any) -> None:
+    """The tagger reads a threshold per strand, and link and link_min thresholds per substantive kind."""
+    wanted = [("strands", s) for s in STRANDS] + [("link", k, t) for k in SUBSTANTIVE for t in ("link", "link_min")]
+    for keys in wanted:
+        value = thresholds
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ModelError(f"{meta_path}: expected a number at thresholds.{'.'.join(keys)}, found {value!r}; restore "
+                             f"the meta.json `peelnlp train` wrote, or retrain with `peelnlp train`")
+
+
 def _warn_versions(meta: dict[str, Any]) -> None:
-    now = library_versions()
-    for lib, trained in meta.get("versions", {}).items():
+    now, versions = library_versions(), meta.get("versions")
+    for lib, trained in (versions.items() if isinstance(versions, dict) else ()):
         if lib != "peelnlp" and now.get(lib) != trained:
             warnings.warn(f"model trained with {lib} {trained}, running with {now.get(lib)}; it may not be "
                           f"compatible: retrain with `peelnlp train`", UserWarning, stacklevel=3)
 
 
 def load_models(model_dir: Path | None = None) -> tuple[Models, dict[str, Any]]:
-    import joblib
-
     from .classify import Models
 
     model_dir = Path(model_dir or DEFAULT_MODEL)
@@ -168,9 +238,44 @@ def load_models(model_dir: Path | None = None) -> tuple[Models, dict[str, Any]]:
     if meta.get("feature_layout") != feature_layout():
         raise ModelError(f"{model_dir}: the model was trained on another feature layout than this peelnlp "
                          f"{__version__} computes; retrain with `peelnlp train`")
+    _check_thresholds(model_dir / "meta.json", meta.get("thresholds"))
     _warn_versions(meta)
-    parts = {part: joblib.load(model_dir / f"{part}.joblib") for part in PARTS}
+    parts = {part: _load_part(model_dir / f"{part}.joblib", part) for part in PARTS}
     return Models(**parts, thresholds=meta["thresholds"]), meta
+
+
+def _load_part(path: Path, part: str) -> Any:
+    import joblib
+
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # a damaged pickle fails in any of a dozen ways, all meaning the same
+        raise ModelError(f"{path}: cannot be loaded ({type(exc).__name__}: {' '.join(str(exc).split())[:120]}), yet its "
+                         f"SHA-256 matches meta.json, so meta.json was written for a damaged file; restore the folder "
+                         f"from a good copy or retrain with `peelnlp train`") from None
+    expected = _expected_part(part, model)
+    if expected:
+        raise ModelError(f"{path}: holds a {type(model).__name__} where the {part} part should be {expected}; the "
+                         f"folder's files were swapped or replaced: restore it from a good copy or retrain with `peelnlp train`")
+    return model
+
+
+def _expected_part(part: str, model: Any) -> str | None:
+    """What the part should be, when ``model`` is not that; None when it is."""
+    from .features import SegmentFeaturizer
+    from .linker import RecLinker
+
+    def classifier(obj: Any) -> bool:
+        return hasattr(obj, "predict_proba")
+
+    expected, ok = {
+        "featurizer": ("a SegmentFeaturizer", isinstance(model, SegmentFeaturizer)),
+        "kind": ("a classifier with predict_proba", classifier(model)),
+        "strands": (f"a list of {len(STRANDS)} classifiers, one per strand",
+                    isinstance(model, list) and len(model) == len(STRANDS) and all(map(classifier, model))),
+        "linker": ("a RecLinker", isinstance(model, RecLinker)),
+    }[part]
+    return None if ok else expected
 
 
 def load_tagger(model_dir: Path | None = None) -> Tagger:

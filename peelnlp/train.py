@@ -18,6 +18,7 @@ from sklearn.model_selection import GroupKFold
 
 from .classify import Models, link_inputs, page_contexts
 from .corpus import DEFAULT_CORPUS, CorpusPage, fingerprint, load_corpus
+from .errors import CorpusError
 from .features import SegmentContext, SegmentFeaturizer
 from .linker import PAIR_FEATURES, RecLinker
 from .records import KINDS, STRANDS, SUBSTANTIVE
@@ -159,6 +160,9 @@ def train_model(corpus: Path = DEFAULT_CORPUS, out_dir: Path = DEFAULT_MODEL, se
     out_dir = Path(out_dir)
     writable_beside(out_dir).rmdir()
     pages = load_corpus(corpus)
+    if len(pages) < 2:
+        raise CorpusError(f"{corpus}: the corpus has 1 page record, and cross-validation needs at least 2 (a page "
+                          f"to learn from and one to test on); add *.jsonl page records")
     data = build_data(pages)
     oof = cross_validate(data, seed, folds)
     thresholds = {"strands": tune_strands(oof["strands"], data.strands), "link": tune_link(oof, data)}

@@ -117,7 +117,12 @@ def test_tag_takes_pages_or_a_comment_not_both(tmp_path):
 
 def test_tag_with_a_model_folder_that_is_not_one(tmp_path):
     result = runner.invoke(app, ["tag", SEED, "--model", str(tmp_path)])
-    assert result.exit_code == 1 and "no meta.json" in result.stderr
+    assert result.exit_code == 1 and "a folder with no meta.json" in result.stderr
+
+
+def test_tag_with_no_such_model_folder(tmp_path):
+    result = runner.invoke(app, ["tag", SEED, "--model", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "nope: no such folder; expected a model folder made by `peelnlp train`" in result.stderr
     assert gc.isenabled(), "a failed start-up must not leave the garbage collector off"
 
 
@@ -203,3 +208,49 @@ def test_a_comment_longer_than_spacys_default_limit_is_cut(tmp_path):
     page.write_text("The force should act.\n\n[on]1 June 2018 [comment]" + "It acted on the plan. " * 50_000 + "[/comment][/on]")
     result = runner.invoke(app, ["parse", str(page), "--format", "json"])
     assert result.exit_code == 0 and len(json.loads(result.stdout)["segments"]) == 50_000
+
+
+def test_train_refuses_an_out_folder_that_holds_other_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("important")
+    result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "holds files that are not a peelnlp model (notes.txt)" in result.stderr
+    assert "cross-validated" not in result.stdout and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("option", [["--folds", "1"], ["--folds", "0"], ["--folds", "-3"], ["--seed", "-1"],
+                                    ["--seed", str(2**32)]], ids=" ".join)
+def test_train_options_out_of_range_are_usage_errors(tmp_path, option):
+    result = runner.invoke(app, ["train", "--corpus", str(DATA / "corpus_tiny"), "--out", str(tmp_path / "m"), *option])
+    assert result.exit_code == 2 and f"Invalid value for '{option[0]}'" in result.output
+    assert "internal error" not in result.output and not (tmp_path / "m").exists()
+
+
+def test_evaluate_with_a_gold_file_that_is_not_a_page_record(tmp_path):
+    (tmp_path / "8929.json").write_text("[1]")
+    result = runner.invoke(app, ["evaluate", "--pages", str(DATA), "--gold", str(tmp_path)])
+    assert result.exit_code == 1 and "8929.json: not a gold page record: expected a JSON object, found list" in result.stderr
+
+
+@needs_model
+def test_evaluate_warns_of_gold_pages_it_could_not_match(tmp_path):
+    pages, gold = tmp_path / "pages", tmp_path / "gold"
+    pages.mkdir(), gold.mkdir()
+    (pages / "8929.txt").write_text(Path(SEED).read_text())
+    (gold / "8929.json").write_text((DATA / "west-mercia-8929.json").read_text())
+    (gold / "999.json").write_text(json.dumps({**json.loads((DATA / "west-mercia-8929.json").read_text()), "id": "999"}))
+    result = runner.invoke(app, ["evaluate", "--pages", str(pages), "--gold", str(gold)])
+    assert result.exit_code == 0 and "pages 2 (missing 1)" in result.stdout
+    assert result.stderr.startswith("warning: gold page 999: no page in") and result.stderr.count("\n") == 1
+
+
+def test_corpus_check_of_an_empty_folder_is_an_error(tmp_path):
+    result = runner.invoke(app, ["corpus", "check", str(tmp_path)])
+    assert result.exit_code == 1 and "the corpus has no page records" in result.stderr and "corpus OK" not in result.stdout
+
+
+@pytest.mark.parametrize(("command", "json_is"), [(["evaluate"], "the metrics as one JSON object"),
+                                                  (["corpus", "stats"], "the counts as one JSON object")], ids=["evaluate", "corpus stats"])
+def test_format_help_says_what_the_json_is(command, json_is):
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    text = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 0 and json_is in text and "page record (JSON Lines" not in text

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from peelnlp.corpus import DEFAULT_CORPUS, check_corpus, corpus_stats, fingerprint
+from peelnlp.corpus import DEFAULT_CORPUS, check_corpus, corpus_stats, fingerprint, load_corpus
+from peelnlp.errors import CorpusError
 
 DATA = Path(__file__).parent / "data"
 
@@ -56,6 +57,46 @@ def test_each_error_is_caught(tmp_path, good_record, change, message):
     problems = problems_of(tmp_path, broken(good_record, change))
     assert any(message in p for p in problems), problems
     assert all(p.startswith("c.jsonl:1: ") for p in problems)
+
+
+def first_comment(record) -> dict:
+    return next(e for e in record["timeline"] if "comment" in e)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    pytest.param(lambda r: r["segments"][0].update(text=5), "segment 0 should be an object whose text is a non-empty string",
+                 id="segment-text-type"),
+    pytest.param(lambda r: r["segments"].__setitem__(0, 5), "segment 0 should be an object", id="segment-type"),
+    pytest.param(lambda r: r["timeline"].__setitem__(0, 5), "timeline entry 0 should have exactly one", id="entry-type"),
+    pytest.param(lambda r: first_comment(r).update(comment=5), "comment should be text, found 5", id="comment-type"),
+    pytest.param(lambda r: r["status"].__setitem__(0, 5), 'status 0 should be {"n": 1, "status": …}, found 5', id="status-type"),
+    pytest.param(lambda r: r["segments"][0].update(strands=3), "strands 3: expected a list", id="strands-type"),
+    pytest.param(lambda r: r["recommendations"].__setitem__(0, {"n": 1, "text": 5}), "recommendation 1 should be",
+                 id="recommendation-text-type"),
+])
+def test_a_record_of_the_wrong_shape_is_a_problem_not_a_crash(tmp_path, good_record, change, message):
+    problems = problems_of(tmp_path, broken(good_record, change))
+    assert any(message in p for p in problems), problems
+    with pytest.raises(CorpusError, match="c.jsonl:1: .*; run `peelnlp corpus check` for every problem"):
+        load_corpus(tmp_path)
+    with pytest.raises(CorpusError, match="c.jsonl:1: "):
+        corpus_stats(tmp_path)
+
+
+def test_a_record_with_an_unknown_label_cannot_be_loaded(tmp_path, good_record):
+    problems_of(tmp_path, broken(good_record, lambda r: r["segments"][0].update(kind="acton")))
+    with pytest.raises(CorpusError, match="c.jsonl:1: segment 0 kind 'acton' is not one of"):
+        load_corpus(tmp_path)
+
+
+@pytest.mark.parametrize("content", ["", "\n\n"], ids=["no file", "blank lines"])
+def test_an_empty_corpus_fails_the_check_as_it_fails_training(tmp_path, content):
+    if content:
+        (tmp_path / "c.jsonl").write_text(content)
+    with pytest.raises(CorpusError, match="the corpus has no page records; add \\*.jsonl files"):
+        check_corpus(tmp_path)
+    with pytest.raises(CorpusError, match="the corpus has no page records"):
+        load_corpus(tmp_path)
 
 
 def test_all_problems_are_reported_at_once(tmp_path, good_record):

@@ -1,4 +1,8 @@
+import hashlib
 import json
+import os
+import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -77,8 +81,11 @@ def test_missing_part_and_missing_folder(tiny_model, tmp_path):
     (partial / "linker.joblib").unlink()
     with pytest.raises(ModelError, match="missing"):
         load_tagger(partial)
-    with pytest.raises(ModelError, match="no meta.json"):
+    with pytest.raises(ModelError, match="nothing: no such folder; expected a model folder made by `peelnlp train`"):
         load_tagger(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="empty: a folder with no meta.json; expected a model folder"):
+        load_tagger(tmp_path / "empty")
 
 
 def test_version_mismatch_warns(tiny_model, tmp_path):
@@ -100,3 +107,91 @@ def test_tagged_segments_carry_probabilities(tiny_model, seed_text):
         assert set(s["strands"]) == {"pursue", "prevent", "protect", "prepare"}
         assert set(s["recs"]) == {"1", "2", "3", "4", "5"}
         assert all(0 <= p <= 1 for p in s["recs"].values())
+
+
+def resave(model_dir, out):
+    models, meta = load_models(model_dir)
+    return save_model(models, {k: v for k, v in meta.items() if k not in ("files", "versions")}, out)
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: (p.mkdir(), (p / "notes.txt").write_text("important")), "holds files that are not a peelnlp model .notes.txt."),
+    (lambda p: p.write_text("important"), "exists and is not a folder"),
+    (lambda p: (p.mkdir(), (p / "meta.json").write_text('{"a": 1}')), "not a peelnlp model .meta.json."),
+], ids=["folder of other files", "a file", "folder with another meta.json"])
+def test_saving_never_replaces_what_is_not_a_model(tiny_model, tmp_path, make, message):
+    out = tmp_path / "out"
+    make(out)
+    before = snapshot(tmp_path)
+    with pytest.raises(ModelError, match=message + ".*pass --out a new path, an empty folder or a model folder"):
+        resave(tiny_model.path, out)
+    assert snapshot(tmp_path) == before  # nothing changed, moved aside or left behind
+
+
+def snapshot(root):
+    return {p: p.read_bytes() if p.is_file() else None for p in root.rglob("*")}
+
+
+def test_saving_keeps_a_model_folder_holding_other_files(tiny_model, tmp_path):
+    out = resave(tiny_model.path, tmp_path / "m")
+    (out / "notes.txt").write_text("important")
+    with pytest.raises(ModelError, match="a model folder that also holds other files .notes.txt."):
+        resave(tiny_model.path, out)
+    assert (out / "notes.txt").read_text() == "important"
+
+
+def test_saving_replaces_a_model_folder_or_an_empty_one(tiny_model, tmp_path):
+    (tmp_path / "m").mkdir()
+    out = resave(tiny_model.path, tmp_path / "m")
+    first = read_meta(out)["trained_at"]
+    assert resave(out, out) == out and read_meta(out)["trained_at"] == first
+    assert [p.name for p in tmp_path.iterdir()] == ["m"], "no .part or .old folder is left beside it"
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o755), (0o027, 0o750)], ids=["umask 022", "umask 027"])
+def test_a_saved_model_folder_gets_the_mode_mkdir_would_give(tiny_model, tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        out = resave(tiny_model.path, tmp_path / "m")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+
+
+def copy_with(model_dir, out, change_meta=None, part=None, content=None):
+    """A copy of the model folder with meta.json changed, or one part's bytes replaced and its SHA-256 recorded."""
+    shutil.copytree(model_dir, out)
+    meta = json.loads((out / "meta.json").read_text())
+    if part:
+        (out / part).write_bytes(content)
+        meta["files"][part] = hashlib.sha256(content).hexdigest()
+    if change_meta:
+        change_meta(meta)
+    (out / "meta.json").write_text(json.dumps(meta))
+    return out
+
+
+def test_a_meta_json_without_files_says_so(tiny_model, tmp_path):
+    bad = copy_with(tiny_model.path, tmp_path / "bad", change_meta=lambda m: m.pop("files"))
+    with pytest.raises(ModelError, match='meta.json: has no "files" object of the model files. SHA-256 digests .found none.'):
+        load_tagger(bad)
+
+
+def test_thresholds_missing_from_meta_json_are_named(tiny_model, tmp_path):
+    bad = copy_with(tiny_model.path, tmp_path / "bad", change_meta=lambda m: m["thresholds"]["link"].pop("plan"))
+    with pytest.raises(ModelError, match="expected a number at thresholds.link.plan.link, found None"):
+        load_tagger(bad)
+
+
+def test_a_damaged_part_with_a_matching_sha_is_a_model_error(tiny_model, tmp_path):
+    truncated = (tiny_model.path / "kind.joblib").read_bytes()[:1000]
+    bad = copy_with(tiny_model.path, tmp_path / "bad", part="kind.joblib", content=truncated)
+    with pytest.raises(ModelError, match=r"bad/kind.joblib: cannot be loaded \(.*\), yet its SHA-256 matches meta.json"):
+        load_tagger(bad)
+
+
+def test_a_swapped_part_with_a_matching_sha_is_a_model_error(tiny_model, tmp_path):
+    featurizer = (tiny_model.path / "featurizer.joblib").read_bytes()
+    bad = copy_with(tiny_model.path, tmp_path / "bad", part="kind.joblib", content=featurizer)
+    with pytest.raises(ModelError, match="holds a SegmentFeaturizer where the kind part should be a classifier"):
+        load_tagger(bad)
