@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from functools import lru_cache
 
-ABBREVIATIONS = frozenset(
-    "supt det ch insp sgt con pc dc ds di dci dcs acc dcc mr mrs ms dr st no nos inc incl approx "
-    "etc vs cf dept govt co ltd op ops jan feb mar apr jun jul aug sep sept oct nov dec fig para "
-    "e.g i.e e.g. i.e. p pp vol est min max s ss c ref pt art sec sch".split()
-)
+from .abbreviations import after_abbreviation
+
 # "\uf0b7" and "\uf0a7" are the bullets of Word's Symbol and Wingdings fonts, pasted as text.
 BULLETS = "•◦▪●○■·‣⁃\uf0b7\uf0a7"
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
@@ -53,9 +49,6 @@ _TWO_WORDS = re.compile(r"[^\W_]\W+[^\W_]")  # no "+" after the classes: that is
 _LINE_ITEM_STOP = re.compile(r"[ \t]*\d{1,2}(\.)[ \t]")  # a numbered item opening the text
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
 _BRACKET_OR_BREAK = re.compile(r"[()\[\]\n]")
-_MONTHS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
-_WORD_BEFORE = re.compile(r"(?:^|[\s(/])([A-Za-z][A-Za-z.]*)$")  # "/": ranks written "D/Supt."
-_DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # "e.g", "u.k"
 _ALNUM = re.compile(r"[^\W_]")  # str.isalnum, as a search
 # Paragraphs joined with no stop or space when a page was copied: "…officers in the forceDuring
 # our review …". Only words that open sentences and do not end brand names ("LinkedIn") count.
@@ -83,7 +76,7 @@ def segment_spans(text: str) -> list[tuple[int, int]]:
     marker_ends = {end for _, end in items} | _numbered_line_stops(text, bullets)
     cuts = set(_paragraph_cuts(text)) | {_bullet_start(text, m.start()) for m in bullets} | {start for start, _ in items}
     sentence_cuts = [m.end() for m in _SENTENCE.finditer(text) if m.start() not in marker_ends
-                     and not depth[m.start()] and not _after_abbreviation(text, m.start())]
+                     and not depth[m.start()] and not after_abbreviation(text, m.start())]
     colon_cuts = [m.end() for m in _COLON.finditer(text) if not depth[m.start()] and not _in_token(text, m.start())]
     cuts.update(sentence_cuts, colon_cuts, _run_on_cuts(text, depth))
     cuts.update(_splice_cuts(text, depth, sorted(cuts)))
@@ -171,7 +164,7 @@ def _before_marker(text: str, start: int) -> str:
     if last == ":":
         return "colon"
     if last == ".":
-        return "word" if _after_abbreviation(text, end - 1) else "stop"  # "No. 1. Map …" is no list
+        return "word" if after_abbreviation(text, end - 1) else "stop"  # "No. 1. Map …" is no list
     if last in ";!?)”\"\n" or _AND_BEFORE.search(text, max(0, end - 8), end):
         return "stop"
     return "word"
@@ -222,26 +215,6 @@ def _splice_cuts(text: str, depth: _Depths, cuts: list[int]) -> list[int]:
         if not depth[comma] and _FINITE.search(text, reach, comma) and not _CLAUSE_OPENER.match(text, start, comma):
             out.append(m.end())
     return out
-
-
-def _after_abbreviation(text: str, dot: int) -> bool:
-    m = _WORD_BEFORE.search(text, max(0, dot - 20), dot)
-    if not m:
-        return False
-    if m.group(1).lower() in _MONTHS:  # "2 Nov. 2018" goes on; "met on 2 Nov. DCI Carver showed …" does not
-        return text[dot + 1 : dot + 3].strip()[:1].isdigit()
-    return _is_abbreviation(m.group(1))
-
-
-@lru_cache(maxsize=4096)
-def _is_abbreviation(word: str) -> bool:
-    if len(word) == 1 and word.isupper():
-        return True  # an initial: "J. Smith"
-    if word.isupper() and "." not in word:
-        return False  # "… owned by the ACC. Progress …": ranks in capitals take no stop of their own
-    lower = word.lower()
-    last = lower.rstrip(".").rsplit(".", 1)[-1]
-    return lower in ABBREVIATIONS or last in ABBREVIATIONS or bool(_DOTTED.fullmatch(lower))
 
 
 def _in_token(text: str, colon: int) -> bool:
