@@ -8,7 +8,11 @@ import io
 import json
 import os
 import shutil
+import socketserver
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -17,7 +21,7 @@ from typer.testing import CliRunner
 
 from peelnlp import batch
 from peelnlp.cli import app
-from peelnlp.errors import ModelError, PeelnlpError
+from peelnlp.errors import InputError, ModelError, PeelnlpError
 from peelnlp.gaps import page_status
 from peelnlp.inputs import content_key, read_inputs
 from peelnlp.records import Page
@@ -26,6 +30,7 @@ from peelnlp.resultload import load_pages
 DATA = Path(__file__).parent / "data" / "batch"
 PAGES = DATA / "pages"
 MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+runner = CliRunner()
 
 
 class StandInTagger:
@@ -245,12 +250,59 @@ def test_dask_cluster_gives_the_same_records(tmp_path: Path) -> None:
     assert 1 <= len(loads(tmp_path / "loads")) <= 2 and set(loads(tmp_path / "loads")) == {"loaded\n"}
 
 
-def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path: Path) -> None:
-    dask = pytest.importorskip("dask")
+def test_unreachable_dask_scheduler_is_a_clear_error_after_the_timeout(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), \
-            pytest.raises(PeelnlpError, match="cannot reach a dask scheduler"):
-        batch.score([str(PAGES)], tmp_path / "r.sqlite", loader=stand_in, dask="tcp://127.0.0.1:1")
+    with pytest.raises(PeelnlpError, match="cannot reach a dask scheduler .* after 1 s"):
+        batch.score([str(PAGES)], tmp_path / "r.sqlite", loader=stand_in, dask="tcp://127.0.0.1:1", dask_timeout=1)
+
+
+@pytest.mark.parametrize("address", ["garbage", "http://scheduler:8786", "tcp://scheduler:99999", "tcp://:8786"])
+def test_malformed_dask_address_is_refused_before_connecting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             address: str) -> None:
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(distributed, "Client", None)  # connecting at all would fail with a TypeError
+    with pytest.raises(InputError, match="--dask expects a scheduler address such as tcp://HOST:8786"):
+        batch.score([str(PAGES)], tmp_path / "r.sqlite", loader=stand_in, dask=address)
+    assert list(tmp_path.iterdir()) == []
+
+
+class _Garbage(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"\xff" * 64)  # a frame header no dask message ever has
+        while self.request.recv(1024):
+            pass
+
+
+@pytest.fixture
+def not_a_scheduler() -> Iterator[str]:
+    """The address of a server that answers, but not as a dask scheduler does."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Garbage)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_cli_scheduler_that_fails_half_way_is_one_line_and_no_traceback(tmp_path: Path, not_a_scheduler: str) -> None:
+    """A client that fails half-way must not be left to its finaliser, which waits on the connection
+    that never came and prints a traceback as the program ends: hence a whole program, not CliRunner."""
+    pytest.importorskip("distributed")
+    program = "import sys; from peelnlp.cli import app; sys.argv[0] = 'peelnlp'; app()"
+    result = subprocess.run([sys.executable, "-c", program, "score", str(PAGES), "--out", str(tmp_path / "r.sqlite"),
+                             "--dask", not_a_scheduler], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot reach a dask scheduler at '{not_a_scheduler}'")
+
+
+def test_cli_malformed_dask_address_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "r.sqlite"), "--dask", "garbage"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["error: --dask expects a scheduler address such as tcp://HOST:8786; found "
+                                          "'garbage' (missing port number in address 'garbage'); give the address "
+                                          "that `dask scheduler` prints"]
 
 
 def broken_loader(path: Path | None) -> StandInTagger:
@@ -270,7 +322,6 @@ def test_model_error_in_workers_is_raised_once(tmp_path: Path) -> None:
 # ---- CLI (the real model) -------------------------------------------------------------------
 
 needs_model = pytest.mark.skipif(not (MODEL / "meta.json").exists(), reason="no trained model in models/default")
-runner = CliRunner()
 
 
 @needs_model
