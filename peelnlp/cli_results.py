@@ -49,7 +49,7 @@ def score(
                               on_progress=None if quiet or not sys.stderr.isatty() else bar.update)
     except KeyboardInterrupt:
         bar.close()
-        fail(f"interrupted; finished batches are saved in {out}; run the same command again to score the rest")
+        fail(_interrupted(out, to.value if to else None))
         raise typer.Exit(130) from None
     finally:
         bar.close()
@@ -61,6 +61,19 @@ def score(
                f"{summary.failed} failed → {summary.out}", err=True)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _interrupted(out: Path, to: str | None) -> str:
+    """What an interrupted run left: SQLite keeps each finished batch; the files are written whole or not at all."""
+    from .resultfiles import output_format, status_csv_path
+
+    fmt = output_format(out, to)
+    if fmt == "sqlite":
+        return f"interrupted; finished batches are saved in {out}; run the same command again to score the rest"
+    files = f"{out} and {status_csv_path(out)} are" if fmt == "csv" else f"{out} is"
+    return (f"interrupted; nothing was written: {files} written only when a run finishes, and any earlier "
+            f"output there is left as it was; run the same command again to score every page from the start, "
+            f"or score into a .sqlite file to be able to resume")
 
 
 ResultsArg = Annotated[Path, typer.Argument(

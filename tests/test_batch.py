@@ -212,6 +212,40 @@ def test_interrupted_file_output_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def interrupt_after_the_first_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's runs score with the stand-in tagger and are interrupted once a batch is written."""
+    real = batch.score
+
+    def score(inputs: list[str], out: Path, **options: object) -> batch.Summary:
+        return real(inputs, out, **{**options, "workers": 1, "batch_size": 2, "loader": stand_in, "on_progress": Stop()})
+
+    monkeypatch.setattr(batch, "score", score)
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.csv"])
+def test_cli_interrupted_file_output_says_nothing_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              name: str) -> None:
+    out = tmp_path / name
+    out.write_text("an earlier run's output\n")
+    interrupt_after_the_first_batch(monkeypatch)
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(out)])
+    assert result.exit_code == 130
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: interrupted; nothing was written: ") and "saved" not in line
+    assert "any earlier output there is left as it was" in line and "a .sqlite file to be able to resume" in line
+    assert out.read_text() == "an earlier run's output\n" and sorted(tmp_path.iterdir()) == [out]
+
+
+def test_cli_interrupted_sqlite_output_keeps_finished_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "r.sqlite"
+    interrupt_after_the_first_batch(monkeypatch)
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(out)])
+    assert result.exit_code == 130
+    assert result.stderr == (f"error: interrupted; finished batches are saved in {out}; "
+                             "run the same command again to score the rest\n")
+    assert len(records(out)) == 2
+
+
 def test_bad_pages_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     good = page_texts()["300035"]
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
