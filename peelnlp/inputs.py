@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import InputError
 from .records import parse_json
@@ -108,21 +108,48 @@ def _jsonl_file_tasks(path: Path) -> Iterator[Task]:
 def _csv_tasks(path: Path) -> Iterator[Task]:
     # Pages are longer than the csv module's default field limit (128 KiB); size is checked per page.
     csv.field_size_limit(MAX_PAGE_BYTES * 2)
-    line = 0
+    lines: _CsvLines | None = None
     try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            reader = csv.DictReader(fh)
+        with path.open("rb") as fh:
+            lines = _CsvLines(fh)
+            reader = csv.DictReader(lines)
             if "text" not in (reader.fieldnames or ()):
                 yield _failed(path.stem, str(path), f"{path}: expected a header row with id,text columns; "
                                                     f"found {reader.fieldnames or 'no header'}")
                 return
+            lines.next_record()
             for row in reader:
-                line = reader.line_num
-                yield _csv_row_task(row, f"{path}:{line}", f"{path.stem}-{line}")
+                yield _csv_row_task(row, f"{path}:{lines.start}", f"{path.stem}-{lines.start}")
+                lines.next_record()
     except csv.Error as exc:
-        yield _failed(path.stem, f"{path}:{line + 1}", f"{path}:{line + 1}: unreadable CSV ({exc}); rows after it were not read")
+        where = f"{path}:{(lines.start or lines.line) if lines else 1}"
+        yield _failed(path.stem, where, f"{where}: unreadable CSV ({exc}); rows after it were not read")
     except OSError as exc:
         yield _failed(path.stem, str(path), f"{path}: cannot read ({exc.strerror or exc})")
+
+
+class _CsvLines:
+    """A CSV file's lines as text, one at a time, for :mod:`csv`, which sees only the lines it is
+    handed: this notes the line where the current record starts (a quoted field can span lines)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.lines = (part for line in fh for part in line.splitlines(keepends=True))  # \n, \r\n or \r, as csv expects
+        self.line = 0  # lines handed out so far
+        self.start = 0  # the current record's first line; 0 until it has one
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        data = next(self.lines)
+        self.line += 1
+        text = data.decode("utf-8-sig" if self.line == 1 else "utf-8", errors="replace")
+        if not self.start and text.strip("\r\n"):  # the csv module skips blank lines between records
+            self.start = self.line
+        return text
+
+    def next_record(self) -> None:
+        self.start = 0
 
 
 def _csv_row_task(row: dict[str, Any], where: str, fallback: str) -> Task:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from peelnlp import batch
+from peelnlp import batch, inputs
 from peelnlp.cli import app
 from peelnlp.errors import InputError, ModelError, PeelnlpError
 from peelnlp.gaps import page_status
@@ -106,6 +106,31 @@ def test_inputs_jsonl_and_csv_keep_given_ids(tmp_path: Path) -> None:
     assert [t.source.name for t in tasks] == [f"j{k}" for k in texts] + [f"c{k}" for k in texts]
     assert all(t.fixed_id and t.source.text in texts.values() for t in tasks)
     assert tasks[0].source.path == f"{tmp_path / 'in.jsonl'}:1"
+
+
+def test_inputs_csv_record_source_is_the_line_where_it_starts(tmp_path: Path) -> None:
+    texts = page_texts()
+    rows = [("id", "text"), ("a", texts["300035"]), ("b", texts["300028"])]
+    with (tmp_path / "in.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+        fh.write("\r\n\n")  # blank lines between records are skipped
+        csv.writer(fh).writerow(("", "Title (1)\r\n\r\nThe force should act."))
+    starts = [2, 2 + texts["300035"].count("\n") + 1]
+    starts.append(starts[1] + texts["300028"].count("\n") + 1 + 2)
+    tasks = list(read_inputs([str(tmp_path / "in.csv")]))
+    assert [t.source.path for t in tasks] == [f"{tmp_path / 'in.csv'}:{n}" for n in starts]
+    assert [t.source.name for t in tasks] == ["a", "b", f"in-{starts[2]}"] and tasks[2].source.text.startswith("Title (1)")
+
+
+def test_inputs_csv_error_names_the_record_it_is_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inputs, "MAX_PAGE_BYTES", 100)  # fields of more than 200 characters are refused
+    (tmp_path / "in.csv").write_text('id,text\na,short\n\nb,"' + "a long line\n" * 20 + '"\n', encoding="utf-8")
+    limit = csv.field_size_limit()
+    try:
+        tasks = list(read_inputs([str(tmp_path / "in.csv")]))
+    finally:
+        csv.field_size_limit(limit)  # the csv module's limit is global: later tests read large fields
+    assert (tasks[1].source.error or "").startswith(f"{tmp_path / 'in.csv'}:4: unreadable CSV (field larger")
 
 
 def test_inputs_jsonl_accepts_corpus_records_and_reports_bad_lines(tmp_path: Path) -> None:
