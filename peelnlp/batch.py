@@ -50,6 +50,8 @@ class Summary:
     format: str
     failures: tuple[str, ...]
     workers: int = 1  # worker processes on this machine (a dask cluster's are its own)
+    warnings: tuple[str, ...] = ()  # the first few inputs read with a warning, each naming its source
+    warned: int = 0  # how many inputs were
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -94,7 +96,8 @@ def score(
         sink.abort(counts)  # keeps the committed batches (SQLite) or removes the .part files
         raise
     sink.finish(counts)
-    return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures), local)
+    return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures), local,
+                   tuple(counts.warnings), counts.warned)
 
 
 def _score_into(sink: ResultsSink, counts: Counts, job: _Job) -> None:
@@ -127,6 +130,7 @@ def _run(tasks: Iterable[Task], ex: Any, sink: ResultsSink, counts: Counts, batc
     pending: deque[tuple[Future, list[Task]]] = deque()
     in_flight: set[str] = set()
     for chunk in _chunks(tasks, batch_size):
+        _note_warnings(chunk, counts)
         done = sink.already_scored([t.key for t in chunk]) | in_flight
         todo = list({t.key: t for t in chunk if t.key not in done}.values())
         counts.skipped += len(chunk) - len(todo)
@@ -156,6 +160,15 @@ def _collect(job: tuple[Future, list[Task]], in_flight: set[str], sink: ResultsS
             if len(counts.failures) < MAX_FAILURES_KEPT:
                 counts.failures.append(item.error)
     report()
+
+
+def _note_warnings(tasks: list[Task], counts: Counts) -> None:
+    # Each warning is also kept with its page; these are for telling the user as the run ends.
+    for task in tasks:
+        if task.source.warning is not None:
+            counts.warned += 1
+            if len(counts.warnings) < MAX_FAILURES_KEPT:
+                counts.warnings.append(task.source.warning)
 
 
 def _chunks(items: Iterable[Task], size: int) -> Iterator[list[Task]]:

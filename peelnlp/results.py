@@ -122,6 +122,8 @@ class Counts:
     failed: int = 0
     skipped: int = 0
     failures: list[str] = field(default_factory=list)
+    warned: int = 0  # inputs read with a warning (bytes that are not UTF-8); the first few warnings:
+    warnings: list[str] = field(default_factory=list)
 
 
 class ResultsSink(Protocol):

@@ -144,6 +144,28 @@ def test_inputs_jsonl_accepts_corpus_records_and_reports_bad_lines(tmp_path: Pat
     assert not tasks[3].fixed_id  # no id given: the title's id is kept
 
 
+LATIN = "Title (1)\n\nThe force should act caf\xe9.\n\n[on]1 June 2018 [comment]Done \xe9.[/comment][/on]\n"
+
+
+def latin_inputs(folder: Path) -> list[Path]:
+    """The same page, encoded in Latin-1 rather than UTF-8, in each input form."""
+    (folder / "latin.txt").write_bytes(LATIN.encode("latin-1"))
+    (folder / "latin.jsonl").write_bytes(json.dumps({"id": "j", "text": LATIN}, ensure_ascii=False).encode("latin-1") + b"\n")
+    (folder / "latin.csv").write_bytes(b'id,text\nc,"' + LATIN.encode("latin-1") + b'"\n')
+    return [folder / "latin.txt", folder / "latin.jsonl", folder / "latin.csv"]
+
+
+def test_inputs_not_utf8_are_read_with_a_warning_in_every_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tasks = list(read_inputs([str(p) for p in latin_inputs(tmp_path)]))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO((tmp_path / "latin.jsonl").read_bytes())))
+    tasks += read_inputs(["-"])
+    assert [t.source.error for t in tasks] == [None] * 4
+    assert all(t.source.text == LATIN.replace("\xe9", "\ufffd") for t in tasks)
+    where = [f"{tmp_path / 'latin.txt'}", f"{tmp_path / 'latin.jsonl'}:1", f"{tmp_path / 'latin.csv'}:4", "stdin:1"]
+    assert [(t.source.warning or "").split(": not valid UTF-8 (")[0] for t in tasks] == where
+    assert all((t.source.warning or "").endswith("undecodable bytes were replaced") for t in tasks)
+
+
 def test_inputs_stdin_page_and_stdin_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
     text = page_texts()["300035"]
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
@@ -407,6 +429,29 @@ def test_cli_csv_from_stdin(tmp_path: Path) -> None:
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert rows and {r["page_id"] for r in rows} == {"300028"}
     assert len(list(csv.DictReader((tmp_path / "r_status.csv").open(encoding="utf-8")))) == 4  # 4 recommendations
+
+
+@needs_model
+def test_cli_warns_of_bytes_that_are_not_utf8_in_every_form(tmp_path: Path) -> None:
+    inputs = latin_inputs(tmp_path)
+    result = runner.invoke(app, ["score", *map(str, inputs), "--out", str(tmp_path / "r.jsonl"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert [w.split(": not valid UTF-8")[0] for w in warnings] == [
+        f"warning: {inputs[0]}", f"warning: {inputs[1]}:1", f"warning: {inputs[2]}:4"]
+    assert [p["warnings"][0] for p in records(tmp_path / "r.jsonl")] == [w.removeprefix("warning: ") for w in warnings]
+
+
+def test_cli_warnings_are_not_a_flood(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = batch.score
+    monkeypatch.setattr(batch, "score", lambda inputs, out, **options: real(inputs, out, **{**options, "loader": stand_in}))
+    monkeypatch.setattr(batch, "MAX_FAILURES_KEPT", 3)
+    (tmp_path / "in.jsonl").write_bytes((json.dumps({"text": LATIN}, ensure_ascii=False) + "\n").encode("latin-1") * 5)
+    result = runner.invoke(app, ["score", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "r.jsonl"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings[3:] == ["warning: … and 2 more pages read with a warning (see their warnings in the results)"]
+    assert [w.split(": not valid")[0] for w in warnings[:3]] == [f"warning: {tmp_path / 'in.jsonl'}:{n}" for n in (1, 2, 3)]
 
 
 def test_cli_refuses_an_output_that_is_not_a_results_file(tmp_path: Path) -> None:
