@@ -26,7 +26,9 @@ def score(
         help="Page files, directories of *.txt pages, *.jsonl files ({\"id\", \"text\"} per line), "
              "*.csv files (id,text columns), or - for stdin.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Results file: .sqlite (default), .jsonl or .csv.", show_default=False)],
-    to: Annotated[ResultsFormat | None, typer.Option("--to", help="Output format (default: from the --out suffix, else sqlite).")] = None,
+    fmt: Annotated[ResultsFormat | None, typer.Option(
+        "--format", "-f", help="Output format (default: from the --out suffix, else sqlite).", show_default=False)] = None,
+    to: Annotated[ResultsFormat | None, typer.Option("--to", hidden=True, help="Older name of --format.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default and most: the machine's cores).", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Pages per worker task and per committed transaction.")] = 64,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -42,14 +44,18 @@ def score(
     from .batch import score as score_pages
     from .render import ProgressBar
 
+    if fmt and to and fmt != to:
+        raise typer.BadParameter(f"--format {fmt.value} and --to {to.value} disagree; give --format alone")
+    given = fmt or to  # --to is the older name of --format, kept for existing scripts
+    chosen = given.value if given else None
     bar = ProgressBar()
     try:
-        summary = score_pages(inputs, out, to=to.value if to else None, model=model, workers=workers,
+        summary = score_pages(inputs, out, to=chosen, model=model, workers=workers,
                               batch_size=batch_size, dask=dask,
                               on_progress=None if quiet or not sys.stderr.isatty() else bar.update)
     except KeyboardInterrupt:
         bar.close()
-        fail(_interrupted(out, to.value if to else None))
+        fail(_interrupted(out, chosen))
         raise typer.Exit(130) from None
     finally:
         bar.close()

@@ -443,8 +443,7 @@ def test_cli_warns_of_bytes_that_are_not_utf8_in_every_form(tmp_path: Path) -> N
 
 
 def test_cli_warnings_are_not_a_flood(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = batch.score
-    monkeypatch.setattr(batch, "score", lambda inputs, out, **options: real(inputs, out, **{**options, "loader": stand_in}))
+    score_with_stand_in(monkeypatch)
     monkeypatch.setattr(batch, "MAX_FAILURES_KEPT", 3)
     (tmp_path / "in.jsonl").write_bytes((json.dumps({"text": LATIN}, ensure_ascii=False) + "\n").encode("latin-1") * 5)
     result = runner.invoke(app, ["score", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "r.jsonl"), "--workers", "1"])
@@ -452,6 +451,28 @@ def test_cli_warnings_are_not_a_flood(tmp_path: Path, monkeypatch: pytest.Monkey
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert warnings[3:] == ["warning: … and 2 more pages read with a warning (see their warnings in the results)"]
     assert [w.split(": not valid")[0] for w in warnings[:3]] == [f"warning: {tmp_path / 'in.jsonl'}:{n}" for n in (1, 2, 3)]
+
+
+def score_with_stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = batch.score
+    monkeypatch.setattr(batch, "score", lambda inputs, out, **options: real(inputs, out, **{**options, "loader": stand_in}))
+
+
+@pytest.mark.parametrize("option", ["--format", "-f", "--to"])
+def test_cli_format_option_overrides_the_suffix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str) -> None:
+    score_with_stand_in(monkeypatch)
+    out = tmp_path / "out.db"
+    result = runner.invoke(app, ["score", str(PAGES / "300035.txt"), "--out", str(out), option, "jsonl", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["id"] == "300035"
+
+
+def test_cli_format_is_documented_and_to_is_a_hidden_alias(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score", "--help"])
+    assert "--format" in result.output and "-f" in result.output and "--to" not in result.output
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "r"), "--format", "csv", "--to", "jsonl"])
+    assert result.exit_code == 2 and "--format csv and --to jsonl disagree" in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_refuses_an_output_that_is_not_a_results_file(tmp_path: Path) -> None:
