@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .executors import Future, Loader, executor, load_model
+from .executors import DASK_CONNECT_TIMEOUT, Future, Loader, check_dask_address, executor, load_model
 from .inputs import Task, count_pages, read_inputs
 from .resultfiles import open_sink, output_format
 from .results import Counts, ResultsSink, RunInfo
@@ -50,6 +50,8 @@ class Summary:
     format: str
     failures: tuple[str, ...]
     workers: int = 1  # worker processes on this machine (a dask cluster's are its own)
+    warnings: tuple[str, ...] = ()  # the first few inputs read with a warning, each naming its source
+    warned: int = 0  # how many inputs were
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -61,6 +63,7 @@ class _Job:
     workers: int
     batch_size: int
     dask: str | None
+    dask_timeout: float
     loader: Loader
     on_progress: Callable[[Progress], None] | None
 
@@ -68,19 +71,23 @@ class _Job:
 def score(
     inputs: Sequence[str], out: Path, *, to: str | None = None, model: Path | None = None,
     workers: int | None = None, batch_size: int = DEFAULT_BATCH, dask: str | None = None,
+    dask_timeout: float = DASK_CONNECT_TIMEOUT,
     on_progress: Callable[[Progress], None] | None = None, loader: Loader | None = None,
 ) -> Summary:
     """Score every page of ``inputs`` into ``out``; pages already scored by this model are skipped.
 
     ``loader(model)`` returns a tagger (default: :func:`load_model`); it must be importable by
     name, because worker processes call it. ``on_progress`` is called after every batch.
+    ``dask_timeout``: seconds to wait for the ``dask`` scheduler to answer.
     """
     if batch_size < 1 or (workers is not None and workers < 1):
         raise InputError(f"--batch-size and --workers must be at least 1; got {batch_size} and {workers}")
+    if dask:
+        check_dask_address(dask)
     cores = os.cpu_count() or 1
     # More processes than cores only share the cores, and each holds its own copy of the model.
     local = min(workers or cores, cores)
-    job = _Job(tuple(inputs), model, local, batch_size, dask, loader or load_model, on_progress)
+    job = _Job(tuple(inputs), model, local, batch_size, dask, dask_timeout, loader or load_model, on_progress)
     out, fmt = Path(out), output_format(Path(out), to)
     sink, counts = open_sink(out, fmt), Counts()
     try:
@@ -89,12 +96,13 @@ def score(
         sink.abort(counts)  # keeps the committed batches (SQLite) or removes the .part files
         raise
     sink.finish(counts)
-    return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures), local)
+    return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures), local,
+                   tuple(counts.warnings), counts.warned)
 
 
 def _score_into(sink: ResultsSink, counts: Counts, job: _Job) -> None:
     total = count_pages(job.inputs) if job.on_progress else None
-    ex = executor(job.loader, job.model, job.workers, job.dask)
+    ex = executor(job.loader, job.model, job.workers, job.dask, job.dask_timeout)
     try:
         version, corpus = ex.info()
         sink.start(RunInfo(version, corpus, job.inputs))
@@ -122,6 +130,7 @@ def _run(tasks: Iterable[Task], ex: Any, sink: ResultsSink, counts: Counts, batc
     pending: deque[tuple[Future, list[Task]]] = deque()
     in_flight: set[str] = set()
     for chunk in _chunks(tasks, batch_size):
+        _note_warnings(chunk, counts)
         done = sink.already_scored([t.key for t in chunk]) | in_flight
         todo = list({t.key: t for t in chunk if t.key not in done}.values())
         counts.skipped += len(chunk) - len(todo)
@@ -151,6 +160,15 @@ def _collect(job: tuple[Future, list[Task]], in_flight: set[str], sink: ResultsS
             if len(counts.failures) < MAX_FAILURES_KEPT:
                 counts.failures.append(item.error)
     report()
+
+
+def _note_warnings(tasks: list[Task], counts: Counts) -> None:
+    # Each warning is also kept with its page; these are for telling the user as the run ends.
+    for task in tasks:
+        if task.source.warning is not None:
+            counts.warned += 1
+            if len(counts.warnings) < MAX_FAILURES_KEPT:
+                counts.warnings.append(task.source.warning)
 
 
 def _chunks(items: Iterable[Task], size: int) -> Iterator[list[Task]]:

@@ -26,7 +26,9 @@ def score(
         help="Page files, directories of *.txt pages, *.jsonl files ({\"id\", \"text\"} per line), "
              "*.csv files (id,text columns), or - for stdin.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Results file: .sqlite (default), .jsonl or .csv.", show_default=False)],
-    to: Annotated[ResultsFormat | None, typer.Option("--to", help="Output format (default: from the --out suffix, else sqlite).")] = None,
+    fmt: Annotated[ResultsFormat | None, typer.Option(
+        "--format", "-f", help="Output format (default: from the --out suffix, else sqlite).", show_default=False)] = None,
+    to: Annotated[ResultsFormat | None, typer.Option("--to", hidden=True, help="Older name of --format.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default and most: the machine's cores).", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Pages per worker task and per committed transaction.")] = 64,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -42,17 +44,26 @@ def score(
     from .batch import score as score_pages
     from .render import ProgressBar
 
+    if fmt and to and fmt != to:
+        raise typer.BadParameter(f"--format {fmt.value} and --to {to.value} disagree; give --format alone")
+    given = fmt or to  # --to is the older name of --format, kept for existing scripts
+    chosen = given.value if given else None
     bar = ProgressBar()
     try:
-        summary = score_pages(inputs, out, to=to.value if to else None, model=model, workers=workers,
+        summary = score_pages(inputs, out, to=chosen, model=model, workers=workers,
                               batch_size=batch_size, dask=dask,
                               on_progress=None if quiet or not sys.stderr.isatty() else bar.update)
     except KeyboardInterrupt:
         bar.close()
-        fail(f"interrupted; finished batches are saved in {out}; run the same command again to score the rest")
+        fail(_interrupted(out, chosen))
         raise typer.Exit(130) from None
     finally:
         bar.close()
+    for message in summary.warnings:
+        typer.echo(f"warning: {message}", err=True)
+    if summary.warned > len(summary.warnings):
+        typer.echo(f"warning: … and {summary.warned - len(summary.warnings)} more pages read with a warning "
+                   "(see their warnings in the results)", err=True)
     for message in summary.failures:
         fail(message)
     if summary.failed > len(summary.failures):
@@ -66,6 +77,19 @@ def score(
 def warn_all(lines: list[str] | tuple[str, ...]) -> None:
     for line in lines:
         typer.echo(f"warning: {line}", err=True)
+
+
+def _interrupted(out: Path, to: str | None) -> str:
+    """What an interrupted run left: SQLite keeps each finished batch; the files are written whole or not at all."""
+    from .resultfiles import output_format, status_csv_path
+
+    fmt = output_format(out, to)
+    if fmt == "sqlite":
+        return f"interrupted; finished batches are saved in {out}; run the same command again to score the rest"
+    files = f"{out} and {status_csv_path(out)} are" if fmt == "csv" else f"{out} is"
+    return (f"interrupted; nothing was written: {files} written only when a run finishes, and any earlier "
+            f"output there is left as it was; run the same command again to score every page from the start, "
+            f"or score into a .sqlite file to be able to resume")
 
 
 ResultsArg = Annotated[Path, typer.Argument(

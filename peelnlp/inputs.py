@@ -14,11 +14,11 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import InputError
 from .records import parse_json
-from .sources import MAX_PAGE_BYTES, Source, decode_page, expand_paths, read_source
+from .sources import MAX_PAGE_BYTES, Source, decode_page, expand_paths, read_source, replace_undecodable
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def read_inputs(inputs: Iterable[str]) -> Iterator[Task]:
             yield _task(read_source(Path(item)))
 
 
-def _text_task(name: str, text: str, where: str, fixed_id: bool) -> Task:
+def _text_task(name: str, text: str, where: str, fixed_id: bool, warning: str | None = None) -> Task:
     # Round trip through UTF-8 to drop lone surrogates that JSON allows but SQLite refuses.
     data = text.encode("utf-8", "replace")
     if len(data) > MAX_PAGE_BYTES:
@@ -69,14 +69,15 @@ def _text_task(name: str, text: str, where: str, fixed_id: bool) -> Task:
         clean, _ = decode_page(data, where)
     except InputError as exc:
         return _failed(name, where, str(exc))
-    return _task(Source(name=name, text=clean, path=where), fixed_id)
+    return _task(Source(name=name, text=clean, warning=warning, path=where), fixed_id)
 
 
 def _jsonl_task(line: bytes, where: str, fallback: str) -> Task:
     if len(line) > MAX_PAGE_BYTES * 2:
         return _failed(fallback, where, f"{where}: a line of {len(line):,} bytes is larger than any page record")
+    decoded, warning = replace_undecodable(line, where)  # one bad byte must not cost the whole record
     try:
-        record = parse_json(line)
+        record = parse_json(decoded)
     except ValueError as exc:
         return _failed(fallback, where, f"{where}: not valid JSON ({exc}); expected one {{\"id\", \"text\"}} object per line")
     text = record.get("text", record.get("raw")) if isinstance(record, dict) else None
@@ -86,7 +87,7 @@ def _jsonl_task(line: bytes, where: str, fallback: str) -> Task:
                                         f"(or \"raw\", as in corpus records); found {found}")
     given = record.get("id")
     has_id = given is not None and str(given) != ""
-    return _text_task(str(given) if has_id else fallback, text, where, fixed_id=has_id)
+    return _text_task(str(given) if has_id else fallback, text, where, has_id, warning)
 
 
 def _jsonl_tasks(lines: Iterable[bytes], label: str, stem: str) -> Iterator[Task]:
@@ -108,28 +109,59 @@ def _jsonl_file_tasks(path: Path) -> Iterator[Task]:
 def _csv_tasks(path: Path) -> Iterator[Task]:
     # Pages are longer than the csv module's default field limit (128 KiB); size is checked per page.
     csv.field_size_limit(MAX_PAGE_BYTES * 2)
-    line = 0
+    lines: _CsvLines | None = None
     try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            reader = csv.DictReader(fh)
+        with path.open("rb") as fh:
+            lines = _CsvLines(fh, str(path))
+            reader = csv.DictReader(lines)
             if "text" not in (reader.fieldnames or ()):
                 yield _failed(path.stem, str(path), f"{path}: expected a header row with id,text columns; "
                                                     f"found {reader.fieldnames or 'no header'}")
                 return
+            lines.next_record()
             for row in reader:
-                line = reader.line_num
-                yield _csv_row_task(row, f"{path}:{line}", f"{path.stem}-{line}")
+                yield _csv_row_task(row, f"{path}:{lines.start}", f"{path.stem}-{lines.start}", lines.warning)
+                lines.next_record()
     except csv.Error as exc:
-        yield _failed(path.stem, f"{path}:{line + 1}", f"{path}:{line + 1}: unreadable CSV ({exc}); rows after it were not read")
+        where = f"{path}:{(lines.start or lines.line) if lines else 1}"
+        yield _failed(path.stem, where, f"{where}: unreadable CSV ({exc}); rows after it were not read")
     except OSError as exc:
         yield _failed(path.stem, str(path), f"{path}: cannot read ({exc.strerror or exc})")
 
 
-def _csv_row_task(row: dict[str, Any], where: str, fallback: str) -> Task:
+class _CsvLines:
+    """A CSV file's lines as text, one at a time, for :mod:`csv`, which sees only the lines it is
+    handed: this notes the line where the current record starts (a quoted field can span lines)
+    and the first of its bytes that are not UTF-8."""
+
+    def __init__(self, fh: BinaryIO, label: str) -> None:
+        self.lines = (part for line in fh for part in line.splitlines(keepends=True))  # \n, \r\n or \r, as csv expects
+        self.label = label
+        self.line = 0  # lines handed out so far
+        self.start = 0  # the current record's first line; 0 until it has one
+        self.warning: str | None = None  # about the current record's first undecodable byte
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        data = next(self.lines)
+        self.line += 1
+        text, warning = replace_undecodable(data, f"{self.label}:{self.line}")
+        self.warning = self.warning or warning
+        if not self.start and text.strip("\r\n"):  # the csv module skips blank lines between records
+            self.start = self.line
+        return text
+
+    def next_record(self) -> None:
+        self.start, self.warning = 0, None
+
+
+def _csv_row_task(row: dict[str, Any], where: str, fallback: str, warning: str | None) -> Task:
     text, given = row.get("text"), (row.get("id") or "").strip()
     if not isinstance(text, str):
         return _failed(given or fallback, where, f"{where}: the row has no text column value; expected id,text")
-    return _text_task(given or fallback, text, where, fixed_id=bool(given))
+    return _text_task(given or fallback, text, where, bool(given), warning)
 
 
 def _stdin_tasks() -> Iterator[Task]:

@@ -28,7 +28,7 @@ def encode_record(page: Page) -> str:
 
 
 def output_format(path: Path, to: str | None = None) -> str:
-    """``--to`` if given, else from the suffix of ``--out``; SQLite when the suffix says nothing."""
+    """``--format`` if given, else from the suffix of ``--out``; SQLite when the suffix says nothing."""
     if to is not None:
         if to not in FORMATS:
             raise ResultsError(f"output format {to!r} is not one of {', '.join(FORMATS)}")

@@ -122,6 +122,8 @@ class Counts:
     failed: int = 0
     skipped: int = 0
     failures: list[str] = field(default_factory=list)
+    warned: int = 0  # inputs read with a warning (bytes that are not UTF-8); the first few warnings:
+    warnings: list[str] = field(default_factory=list)
 
 
 class ResultsSink(Protocol):
@@ -171,7 +173,7 @@ def _check_sqlite_file(path: Path) -> None:
     if path.is_dir():
         raise ResultsError(f"{path}: is a directory; expected a results file path such as results.sqlite")
     if path.exists() and path.stat().st_size and not is_sqlite(path):
-        raise ResultsError(f"{path}: exists and is not a SQLite database; pass a new --out path or --to jsonl|csv")
+        raise ResultsError(f"{path}: exists and is not a SQLite database; pass a new --out path or --format jsonl|csv")
 
 
 def _create_schema(conn: sqlite3.Connection, path: Path, version: int) -> None:

@@ -34,10 +34,15 @@ def decode_page(data: bytes, where: str) -> tuple[str, str | None]:
     sample = data[:8192]
     if b"\x00" in sample or _control_ratio(sample) > 0.1:
         raise InputError(f"{where}: this looks like binary data, not page text; pass a UTF-8 text file")
+    return replace_undecodable(data, where)
+
+
+def replace_undecodable(data: bytes, where: str) -> tuple[str, str | None]:
+    """Bytes → text, never failing: bytes that are not UTF-8 are replaced, with a warning saying where."""
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        text = data.decode("utf-8", errors="replace")
+        text = data.decode("utf-8-sig", errors="replace")
         return text, f"{where}: not valid UTF-8 (first bad byte at offset {exc.start}); undecodable bytes were replaced"
 
 

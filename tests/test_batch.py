@@ -8,16 +8,20 @@ import io
 import json
 import os
 import shutil
+import socketserver
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from peelnlp import batch
+from peelnlp import batch, inputs
 from peelnlp.cli import app
-from peelnlp.errors import ModelError, PeelnlpError
+from peelnlp.errors import InputError, ModelError, PeelnlpError
 from peelnlp.gaps import page_status
 from peelnlp.inputs import content_key, read_inputs
 from peelnlp.records import Page
@@ -26,6 +30,7 @@ from peelnlp.resultload import load_pages
 DATA = Path(__file__).parent / "data" / "batch"
 PAGES = DATA / "pages"
 MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+runner = CliRunner()
 
 
 class StandInTagger:
@@ -103,6 +108,31 @@ def test_inputs_jsonl_and_csv_keep_given_ids(tmp_path: Path) -> None:
     assert tasks[0].source.path == f"{tmp_path / 'in.jsonl'}:1"
 
 
+def test_inputs_csv_record_source_is_the_line_where_it_starts(tmp_path: Path) -> None:
+    texts = page_texts()
+    rows = [("id", "text"), ("a", texts["300035"]), ("b", texts["300028"])]
+    with (tmp_path / "in.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+        fh.write("\r\n\n")  # blank lines between records are skipped
+        csv.writer(fh).writerow(("", "Title (1)\r\n\r\nThe force should act."))
+    starts = [2, 2 + texts["300035"].count("\n") + 1]
+    starts.append(starts[1] + texts["300028"].count("\n") + 1 + 2)
+    tasks = list(read_inputs([str(tmp_path / "in.csv")]))
+    assert [t.source.path for t in tasks] == [f"{tmp_path / 'in.csv'}:{n}" for n in starts]
+    assert [t.source.name for t in tasks] == ["a", "b", f"in-{starts[2]}"] and tasks[2].source.text.startswith("Title (1)")
+
+
+def test_inputs_csv_error_names_the_record_it_is_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inputs, "MAX_PAGE_BYTES", 100)  # fields of more than 200 characters are refused
+    (tmp_path / "in.csv").write_text('id,text\na,short\n\nb,"' + "a long line\n" * 20 + '"\n', encoding="utf-8")
+    limit = csv.field_size_limit()
+    try:
+        tasks = list(read_inputs([str(tmp_path / "in.csv")]))
+    finally:
+        csv.field_size_limit(limit)  # the csv module's limit is global: later tests read large fields
+    assert (tasks[1].source.error or "").startswith(f"{tmp_path / 'in.csv'}:4: unreadable CSV (field larger")
+
+
 def test_inputs_jsonl_accepts_corpus_records_and_reports_bad_lines(tmp_path: Path) -> None:
     text = page_texts()["300035"]
     lines = [json.dumps({"id": "c1", "raw": text}), json.dumps({"id": "c2"}), "[1, 2]", json.dumps({"text": text})]
@@ -112,6 +142,28 @@ def test_inputs_jsonl_accepts_corpus_records_and_reports_bad_lines(tmp_path: Pat
         ("c1", True), ("in-2", False), ("in-3", False), ("in-4", True)]
     assert 'expected an object with an "id" and a "text" string' in (tasks[1].source.error or "")
     assert not tasks[3].fixed_id  # no id given: the title's id is kept
+
+
+LATIN = "Title (1)\n\nThe force should act caf\xe9.\n\n[on]1 June 2018 [comment]Done \xe9.[/comment][/on]\n"
+
+
+def latin_inputs(folder: Path) -> list[Path]:
+    """The same page, encoded in Latin-1 rather than UTF-8, in each input form."""
+    (folder / "latin.txt").write_bytes(LATIN.encode("latin-1"))
+    (folder / "latin.jsonl").write_bytes(json.dumps({"id": "j", "text": LATIN}, ensure_ascii=False).encode("latin-1") + b"\n")
+    (folder / "latin.csv").write_bytes(b'id,text\nc,"' + LATIN.encode("latin-1") + b'"\n')
+    return [folder / "latin.txt", folder / "latin.jsonl", folder / "latin.csv"]
+
+
+def test_inputs_not_utf8_are_read_with_a_warning_in_every_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tasks = list(read_inputs([str(p) for p in latin_inputs(tmp_path)]))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO((tmp_path / "latin.jsonl").read_bytes())))
+    tasks += read_inputs(["-"])
+    assert [t.source.error for t in tasks] == [None] * 4
+    assert all(t.source.text == LATIN.replace("\xe9", "\ufffd") for t in tasks)
+    where = [f"{tmp_path / 'latin.txt'}", f"{tmp_path / 'latin.jsonl'}:1", f"{tmp_path / 'latin.csv'}:4", "stdin:1"]
+    assert [(t.source.warning or "").split(": not valid UTF-8 (")[0] for t in tasks] == where
+    assert all((t.source.warning or "").endswith("undecodable bytes were replaced") for t in tasks)
 
 
 def test_inputs_stdin_page_and_stdin_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,6 +259,40 @@ def test_interrupted_file_output_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def interrupt_after_the_first_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's runs score with the stand-in tagger and are interrupted once a batch is written."""
+    real = batch.score
+
+    def score(inputs: list[str], out: Path, **options: object) -> batch.Summary:
+        return real(inputs, out, **{**options, "workers": 1, "batch_size": 2, "loader": stand_in, "on_progress": Stop()})
+
+    monkeypatch.setattr(batch, "score", score)
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.csv"])
+def test_cli_interrupted_file_output_says_nothing_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              name: str) -> None:
+    out = tmp_path / name
+    out.write_text("an earlier run's output\n")
+    interrupt_after_the_first_batch(monkeypatch)
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(out)])
+    assert result.exit_code == 130
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: interrupted; nothing was written: ") and "saved" not in line
+    assert "any earlier output there is left as it was" in line and "a .sqlite file to be able to resume" in line
+    assert out.read_text() == "an earlier run's output\n" and sorted(tmp_path.iterdir()) == [out]
+
+
+def test_cli_interrupted_sqlite_output_keeps_finished_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "r.sqlite"
+    interrupt_after_the_first_batch(monkeypatch)
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(out)])
+    assert result.exit_code == 130
+    assert result.stderr == (f"error: interrupted; finished batches are saved in {out}; "
+                             "run the same command again to score the rest\n")
+    assert len(records(out)) == 2
+
+
 def test_bad_pages_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     good = page_texts()["300035"]
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
@@ -245,12 +331,59 @@ def test_dask_cluster_gives_the_same_records(tmp_path: Path) -> None:
     assert 1 <= len(loads(tmp_path / "loads")) <= 2 and set(loads(tmp_path / "loads")) == {"loaded\n"}
 
 
-def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path: Path) -> None:
-    dask = pytest.importorskip("dask")
+def test_unreachable_dask_scheduler_is_a_clear_error_after_the_timeout(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), \
-            pytest.raises(PeelnlpError, match="cannot reach a dask scheduler"):
-        batch.score([str(PAGES)], tmp_path / "r.sqlite", loader=stand_in, dask="tcp://127.0.0.1:1")
+    with pytest.raises(PeelnlpError, match="cannot reach a dask scheduler .* after 1 s"):
+        batch.score([str(PAGES)], tmp_path / "r.sqlite", loader=stand_in, dask="tcp://127.0.0.1:1", dask_timeout=1)
+
+
+@pytest.mark.parametrize("address", ["garbage", "http://scheduler:8786", "tcp://scheduler:99999", "tcp://:8786"])
+def test_malformed_dask_address_is_refused_before_connecting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             address: str) -> None:
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(distributed, "Client", None)  # connecting at all would fail with a TypeError
+    with pytest.raises(InputError, match="--dask expects a scheduler address such as tcp://HOST:8786"):
+        batch.score([str(PAGES)], tmp_path / "r.sqlite", loader=stand_in, dask=address)
+    assert list(tmp_path.iterdir()) == []
+
+
+class _Garbage(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"\xff" * 64)  # a frame header no dask message ever has
+        while self.request.recv(1024):
+            pass
+
+
+@pytest.fixture
+def not_a_scheduler() -> Iterator[str]:
+    """The address of a server that answers, but not as a dask scheduler does."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Garbage)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_cli_scheduler_that_fails_half_way_is_one_line_and_no_traceback(tmp_path: Path, not_a_scheduler: str) -> None:
+    """A client that fails half-way must not be left to its finaliser, which waits on the connection
+    that never came and prints a traceback as the program ends: hence a whole program, not CliRunner."""
+    pytest.importorskip("distributed")
+    program = "import sys; from peelnlp.cli import app; sys.argv[0] = 'peelnlp'; app()"
+    result = subprocess.run([sys.executable, "-c", program, "score", str(PAGES), "--out", str(tmp_path / "r.sqlite"),
+                             "--dask", not_a_scheduler], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot reach a dask scheduler at '{not_a_scheduler}'")
+
+
+def test_cli_malformed_dask_address_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "r.sqlite"), "--dask", "garbage"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["error: --dask expects a scheduler address such as tcp://HOST:8786; found "
+                                          "'garbage' (missing port number in address 'garbage'); give the address "
+                                          "that `dask scheduler` prints"]
 
 
 def broken_loader(path: Path | None) -> StandInTagger:
@@ -270,7 +403,6 @@ def test_model_error_in_workers_is_raised_once(tmp_path: Path) -> None:
 # ---- CLI (the real model) -------------------------------------------------------------------
 
 needs_model = pytest.mark.skipif(not (MODEL / "meta.json").exists(), reason="no trained model in models/default")
-runner = CliRunner()
 
 
 @needs_model
@@ -297,6 +429,50 @@ def test_cli_csv_from_stdin(tmp_path: Path) -> None:
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert rows and {r["page_id"] for r in rows} == {"300028"}
     assert len(list(csv.DictReader((tmp_path / "r_status.csv").open(encoding="utf-8")))) == 4  # 4 recommendations
+
+
+@needs_model
+def test_cli_warns_of_bytes_that_are_not_utf8_in_every_form(tmp_path: Path) -> None:
+    inputs = latin_inputs(tmp_path)
+    result = runner.invoke(app, ["score", *map(str, inputs), "--out", str(tmp_path / "r.jsonl"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert [w.split(": not valid UTF-8")[0] for w in warnings] == [
+        f"warning: {inputs[0]}", f"warning: {inputs[1]}:1", f"warning: {inputs[2]}:4"]
+    assert [p["warnings"][0] for p in records(tmp_path / "r.jsonl")] == [w.removeprefix("warning: ") for w in warnings]
+
+
+def test_cli_warnings_are_not_a_flood(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    score_with_stand_in(monkeypatch)
+    monkeypatch.setattr(batch, "MAX_FAILURES_KEPT", 3)
+    (tmp_path / "in.jsonl").write_bytes((json.dumps({"text": LATIN}, ensure_ascii=False) + "\n").encode("latin-1") * 5)
+    result = runner.invoke(app, ["score", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "r.jsonl"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings[3:] == ["warning: … and 2 more pages read with a warning (see their warnings in the results)"]
+    assert [w.split(": not valid")[0] for w in warnings[:3]] == [f"warning: {tmp_path / 'in.jsonl'}:{n}" for n in (1, 2, 3)]
+
+
+def score_with_stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = batch.score
+    monkeypatch.setattr(batch, "score", lambda inputs, out, **options: real(inputs, out, **{**options, "loader": stand_in}))
+
+
+@pytest.mark.parametrize("option", ["--format", "-f", "--to"])
+def test_cli_format_option_overrides_the_suffix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str) -> None:
+    score_with_stand_in(monkeypatch)
+    out = tmp_path / "out.db"
+    result = runner.invoke(app, ["score", str(PAGES / "300035.txt"), "--out", str(out), option, "jsonl", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["id"] == "300035"
+
+
+def test_cli_format_is_documented_and_to_is_a_hidden_alias(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score", "--help"])
+    assert "--format" in result.output and "-f" in result.output and "--to" not in result.output
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "r"), "--format", "csv", "--to", "jsonl"])
+    assert result.exit_code == 2 and "--format csv and --to jsonl disagree" in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_refuses_an_output_that_is_not_a_results_file(tmp_path: Path) -> None:
