@@ -22,20 +22,24 @@ _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 # look-behind tries it at every character. The cut is after that character (``_bullet_start``).
 _BULLET = re.compile(
     rf"[{BULLETS}]|\n[ \t]*(?:[-*–o]|\(?[a-z0-9]{{1,2}}\)|\d{{1,2}}\.)[ \t]+"
-    r"|[:;][ \t]*[-–](?=[A-Za-z])|[-–](?<=\band[-–])(?=[ \t]*[A-Za-z])"  # "…; and- a plan"
+    r"|[:;][ \t]*[-–](?=[A-Za-z])|[-–](?<=; and[-–])(?=[ \t]*[A-Za-z])"  # "…; and- a plan"
 )
-_SENTENCE = re.compile(r"[.!?…][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z]|[AI][ \t])")
+# A stop before a capital, a digit or a bullet; run on, a stop before "The" or, after a word, "A"; an
+# ellipsis before a capital only ("rose from 10 … 12 per cent" goes on).
+_SENTENCE = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z0-9" + BULLETS + r"]|[A-Z][a-z])"
+                       r"|(?<=[a-z])\.(?=[AI][ \t])|…[\"”’')\]]*(?=\s+[\"“‘'(]?[A-Z])")
 _COLON = re.compile(r":(?=\s*(?:[" + BULLETS + r"]|[A-Z\"“]|\n|-(?=[A-Za-z])))")
 _SEMICOLON = re.compile(r";")
 # A list item marker: "1." or "1)" or "(1)", "a)" or "(a)", "(iii)".
 _NUMBER, _LETTER = r"\d{1,2}", r"[a-z]|[ivx]{1,4}"  # numbers take a stop or a bracket, letters a bracket
-_ITEM = rf"(?:{_NUMBER}[.)]|\({_NUMBER}\)|\(?(?:{_LETTER})\))"
+ITEM = rf"(?:{_NUMBER}[.)]|\({_NUMBER}\)|\(?(?:{_LETTER})\))"  # also read by recsplit and reclist
 # The optional "and" is a group of its own: "[ \t]*(?:and)?\s*" would try every split of a run of spaces.
-_AND_BULLET = re.compile(r"(?:[ \t]*(?:and|or))?(?:\s*(?=[" + BULLETS + r"]|" + _ITEM + r"[ \t])|[ \t]*(?=\n[ \t]*[-*–o][ \t])"
-                         r"|(?=[-–][ \t]*[A-Za-z]))")
+_AND_BULLET = re.compile(r"(?:[ \t]*(?:and|or))?(?:\s*(?=[" + BULLETS + r"]|" + ITEM + r"[ \t])"
+                         r"|[ \t]*(?=\n[ \t]*[-*–o][ \t])|(?=[-–][ \t]*[A-Za-z]))")
+_LINE_END_SEMICOLON = re.compile(r";[ \t]*(?:(?:and|or)[ \t]*)?\n")
 _AND_NEXT = re.compile(r"[ \t]*(?:and|or)(?=\s+\S)")
 _FIRST_LETTER = re.compile(r"[^\W\d_]")
-_LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|o[ \t]|{_ITEM}\s)+")  # "o": Word's second-level bullet
+_LEADING_MARK = re.compile(rf"^(?:[\s{BULLETS}*–-]|o[ \t]|{ITEM}\s)+")  # "o": Word's second-level bullet
 # A marker run into the text before its item's first word ("…action: 1. An audit 2. A review",
 # "(a) an audit (b) a review"); ``run_in_lists`` decides which make a list. Its look-behind is
 # tried only on the few comments ``_FIRST_ITEM`` lets through.
@@ -225,14 +229,12 @@ def _in_token(text: str, colon: int) -> bool:
 
 
 def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list[int]) -> list[int]:
-    """A semicolon cuts inside a list: after a colon in the same sentence, or in a paragraph with bullets."""
+    """A semicolon cuts inside a list: after a colon in the same sentence, or in a paragraph of items."""
     if ";" not in text:
         return []
     out = []
     paragraphs = [0, *_paragraph_cuts(text), len(text)]
-    bullet_paras = {i for i, (a, b) in enumerate(zip(paragraphs, paragraphs[1:]))
-                    if _BULLET.search(text, a, b)}
-    lead_in_paras = {i for i, start in enumerate(paragraphs) if i and text[max(0, start - 40):start].rstrip().endswith(":")}
+    list_paras = {i for i, (a, b) in enumerate(zip(paragraphs, paragraphs[1:])) if _is_list_paragraph(text, a, b)}
     colons = sorted(colon_cuts + [m.end() for m in re.finditer(r":", text) if not _in_token(text, m.start())])
     para_i = ci = k = 0
     last_cut = last_colon = -1
@@ -244,17 +246,24 @@ def _semicolon_cuts(text: str, depth: _Depths, cuts: list[int], colon_cuts: list
             last_cut, k = cuts[k], k + 1
         while ci < len(colons) and colons[ci] <= pos:
             last_colon, ci = colons[ci], ci + 1
-        # A colon cut at a line break still opens the list when the items start in lower case, also
-        # from the paragraph before ("…the force has:\n\nintroduced …;\nissued …"); "Update: An audit
-        # found …; a reminder …" is a label and a sentence.
-        after_colon = (last_colon > last_cut or last_colon == last_cut and _opens_lower(text, last_colon)) \
-            and last_colon >= paragraphs[para_i] \
-            or para_i in lead_in_paras and last_cut <= paragraphs[para_i] and _opens_lower(text, paragraphs[para_i])
-        if (para_i in bullet_paras or after_colon) and not depth[pos]:
+        # A colon cut at a line break ("…has:\nadded …; trained …") still opens a list when the
+        # items start in lower case; "Update: An audit found …; a reminder …" is a label and a sentence.
+        opens_list = last_colon > last_cut or (last_colon == last_cut and _opens_lower(text, last_colon))
+        after_colon = opens_list and last_colon > paragraphs[para_i]  # not a colon ending the paragraph before
+        if (para_i in list_paras or after_colon) and not depth[pos]:
             out.append(_cut_after_semicolon(text, m.end()))
             if after_colon and not depth[last_colon - 1]:
                 out.append(last_colon)  # the lead-in before a semicolon list is a segment of its own
     return out
+
+
+def _is_list_paragraph(text: str, start: int, end: int) -> bool:
+    """A paragraph with bullets, or of lower-case items ending their lines with ";" under a lead-in
+    paragraph ("…the force has:\n\nintroduced …;\nissued …; and\nagreed …")."""
+    if _BULLET.search(text, start, end):
+        return True
+    return (start > 0 and text[max(0, start - 40):start].rstrip().endswith(":") and _opens_lower(text, start)
+            and bool(_LINE_END_SEMICOLON.search(text, start, end)))
 
 
 def _opens_lower(text: str, pos: int) -> bool:
