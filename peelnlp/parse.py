@@ -10,26 +10,27 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-from .boundaries import BULLETS
 from .dates import DATE_PATTERN, to_iso
 from .errors import PageError
 from .forces import find_force
 from .records import Entry, Page, Recommendation
-from .recsplit import clean_rec, split_recommendations
+from .recsplit import split_recommendations
 
 MAX_PAGE_CHARS = 2_000_000
 
 _TITLE_ID = re.compile(r"\((\d+|[A-Za-z][\w-]*-\d+)\)\s*$")
 _URL_LINE = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")
+_FURNITURE = re.compile(r"^\s*(?:back to top|return to top|share this page|print this page|top of page)\s*$", re.I)
 _NOT_FOUND = re.compile(r"^\s*404 Page not found\s*", re.I)
 _DATE_LINE = re.compile(
     rf"^[ \t]*(?P<date>{DATE_PATTERN})[ \t]*(?P<sep>[:\-–]?)[ \t]*(?P<rest>[^\n]*)$", re.I | re.M
 )
 # A status the guide does not list still reads as one when it is written as the site writes them
-# ("partially-complete"), or as a single word straight after the date; "2 May 2019 – new policy
-# published" inside a comment's log is text.
+# ("partially-complete"), as one word, or as a few lower-case words straight after the date ("12 June
+# 2019 no further action"); after a dash, "2 May 2019 – new policy published" in a comment's log is text.
 _STATUS_SLUG = re.compile(r"^[a-z]+(?:-[a-z]+)+$")
 _STATUS_WORD = re.compile(r"^[a-z]+$")
+_STATUS_WORDS = re.compile(r"^[a-z]+(?: [a-z]+){1,4}$")
 _KNOWN_STATUS = re.compile(
     r"^(awaiting[ -]review|being[ -]progressed|complete[d]?|superseded|no[ -]longer[ -]applicable"
     r"|no[ -]further[ -]action[ -]needed|will[ -]be[ -]progressed|closed|open|in[ -]progress|withdrawn"
@@ -37,9 +38,6 @@ _KNOWN_STATUS = re.compile(
     re.I,
 )
 _TAG = re.compile(r"\[(/?)(on|status|comment)\]", re.I)
-_LIST_MARK = re.compile(rf"^\s*(?:[{BULLETS}*–-]|o\s|\(?(?:\d{{1,2}}|[a-z]|[ivx]{{1,4}})[.)])")
-_NUMBER_MARK = re.compile(r"^\s*\(?(\d{1,3})[.)]")
-_RUN_IN_BULLET = re.compile(f"[{BULLETS}]")
 # Spaces that HTML and word processors leave in copied text ("&nbsp;" lines between paragraphs,
 # bullets indented with no-break spaces): to a reader they are plain spaces.
 _ODD_SPACE = re.compile("[\u00a0\u2007\u202f]")
@@ -70,35 +68,6 @@ def parse_page(text: str, source: str | None = None) -> Page:
         recommendations=tuple(Recommendation(n=i, text=t) for i, t in enumerate(recs, start=1)),
         timeline=tuple(timeline), warnings=tuple(warnings),
     )
-
-
-def recommendation_list(text: str) -> tuple[list[str], list[str]]:
-    """A list of recommendations as a user writes one (one per line or bullet, or numbered): the
-    items and any warnings. A line with no list mark under a marked item, or an indented line,
-    continues the item above; a blank line ends it."""
-    lines = normalise_text(text).split("\n")
-    marked = any(_LIST_MARK.match(line) for line in lines)
-    items: list[list[str]] = []
-    open_item = False
-    for line in lines:
-        starts = bool(_LIST_MARK.match(line)) if marked else not line[:1].isspace()
-        if line.strip() and open_item and not starts:
-            items[-1].append(line.strip())
-        elif line.strip():
-            items.append([line])
-        open_item = bool(line.strip())
-    parts = [part.strip() for item in items for part in _RUN_IN_BULLET.split(" ".join(item))]
-    # A lead-in ("The force should:") heads the items; it is not one of them.
-    items = [clean_rec(p) for i, p in enumerate(parts) if clean_rec(p) and not (p.endswith(":") and i < len(parts) - 1)]
-    return items, _numbering_warnings(lines, len(items))
-
-
-def _numbering_warnings(lines: list[str], n: int) -> list[str]:
-    written = [int(m.group(1)) for line in lines if (m := _NUMBER_MARK.match(line))]
-    if not written or written == list(range(1, len(written) + 1)):
-        return []
-    return [f"the recommendations are numbered by their order in the list (1–{n}), not by the numbers written "
-            f"there ({', '.join(map(str, written))}); \"recommendation N\" in a comment means the Nth"]
 
 
 def normalise_text(text: str) -> str:
@@ -155,8 +124,10 @@ def _status_word(text: str, after_separator: bool = False) -> str | None:
     word = text.strip("[]. \t")
     if _KNOWN_STATUS.match(word):
         return "-".join(word.lower().split())
-    if _STATUS_SLUG.match(word) or (_STATUS_WORD.match(word) and not after_separator):
+    if _STATUS_SLUG.match(word) or _STATUS_WORD.match(word):
         return word
+    if _STATUS_WORDS.match(word) and not after_separator:
+        return "-".join(word.split())
     return None
 
 
@@ -189,11 +160,17 @@ def _markup_entry(chunk: str, warnings: list[str]) -> list[Entry]:
             entries.append(Entry(date=date, status=_status_word(body) or "-".join(body.lower().split())))
         elif body:
             entries.append(Entry(date=date, comment=body))
-    text_outside = _strip_tags(" ".join([*outside[1:], chunk[nxt:]]))
-    if text_outside:  # "[/comment][/on]" then text: the page's last words, kept rather than lost
-        warnings.append(f"text outside the timeline's tags kept as an undated comment: {text_outside[:40]!r}")
-        entries.append(Entry(date=None, comment=text_outside))
+    text_outside = _without_page_furniture(_strip_tags(" ".join([*outside[1:], chunk[nxt:]])))
+    if text_outside:  # "[/comment][/on]" then text: words of the entry, kept rather than lost
+        warnings.append(f"text outside the timeline's tags kept as a comment: {text_outside[:40]!r}")
+        entries.append(Entry(date=date, comment=text_outside))
     return entries
+
+
+def _without_page_furniture(text: str) -> str:
+    """Text outside the tags without the web page's own lines: addresses, "Back to top"."""
+    kept = (line for line in text.splitlines() if not _URL_LINE.match(line) and not _FURNITURE.match(line))
+    return "\n".join(kept).strip()
 
 
 _OTHER = {"status": "comment", "comment": "status"}

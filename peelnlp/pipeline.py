@@ -81,7 +81,8 @@ def _through(items: Iterable[Page | Failure], stage) -> Iterator[Page | Failure]
 def comment_page(recommendations: str, comment: str, page_id: str = "comment") -> Page:
     """A page made of a list of recommendations (one per line or bullet) and one undated comment."""
     from .errors import InputError
-    from .parse import normalise_text, recommendation_list
+    from .parse import normalise_text
+    from .reclist import recommendation_list
     from .records import Entry, Recommendation
 
     items, warnings = recommendation_list(recommendations)

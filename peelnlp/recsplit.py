@@ -13,7 +13,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from .boundaries import BULLETS, run_in_lists
+from .boundaries import BULLETS, ITEM, run_in_lists
 
 _HEADING = re.compile(
     r"^(?:causes? of concern|areas? for improvement|recommendations?(?:\s+\d+)?|"
@@ -31,21 +31,23 @@ _BULLET = re.compile(
 )
 _ANAPHOR = re.compile(r"^(?:this|these|it|they|the (?:plan|work|review|framework|strategy))\b", re.I)
 _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)(?=[A-Z\"“(]|$)")
-_LEADING_AND = re.compile(r"^(?:and|or)\b\s*|^and(?=(?:make|ensure|take|put|develop|review|improve|design|establish|identify|assign|begin|engage|provide|consider|introduce|use|set)\b)", re.I)
+_LEADING_AND = re.compile(r"^(?:and|or)\b\s*|^and(?=(?:make|ensure|take|put|develop|review|improve|design|establish"
+                          r"|identify|assign|begin|engage|provide|consider|introduce|use|set)\b)", re.I)
 # A list marker at the start of a line or after a colon or semicolon (matched there, so that the
 # pattern does not try a look-behind at every character).
-_ITEM_MARK = re.compile(r"(?m)(^|[:;])[ \t]*(?:[-*–]|\d{1,2}[.)]|\((?:\d{1,2}|[a-z]|[ivx]{1,4})\)|(?:[a-z]|[ivx]{1,4})\))[ \t]+")
+_ITEM_MARK = re.compile(rf"(?m)(^|[:;])[ \t]*(?:[-*–]|{ITEM})[ \t]+")
 _SECOND_LEVEL = "◦○o▪\uf0a7"
 # A paragraph that opens with a list mark is an item, however short: never a heading.
-_LIST_START = re.compile(rf"^(?:[{BULLETS}]|[-*–o][ \t]|\(?(?:\d{{1,2}}|[a-z]|[ivx]{{1,4}})[.)][ \t])")
+_LIST_START = re.compile(rf"^(?:[{BULLETS}]|[-*–o][ \t]|{ITEM}[ \t])")
 _BULLET_CHAR = re.compile(f"[{BULLETS}]")
 
 
 @dataclass
 class _State:
-    recs: list[str] = field(default_factory=list)
+    recs: list[list[str]] = field(default_factory=list)  # each recommendation's paragraphs, joined at the end
     mode: str = "open"  # open | numbered | detail
     lead_in: bool = False  # the previous paragraph was a bare lead-in ("… should:")
+    finding: bool = False  # the previous paragraph was a "Cause of concern" heading: this one states it
 
 
 def clean_rec(text: str) -> str:
@@ -92,7 +94,7 @@ def split_recommendations(head: str, expect_comments: bool = False) -> tuple[lis
 
 
 def _finish(state: _State) -> list[str]:
-    return [t for t in (clean_rec(r) for r in state.recs) if t]
+    return [t for t in (clean_rec(" ".join(parts)) for parts in state.recs) if t]
 
 
 def _paragraphs(head: str) -> list[str]:
@@ -153,24 +155,29 @@ def _is_comment(para: str, state: _State) -> bool:
 
 
 def _take(para: str, state: _State) -> None:
-    if _HEADING.match(para) or _INLINE_LABEL.match(para):  # "Recommendation 4": the next one starts
-        state.mode, state.lead_in = "open", False
-        if _HEADING.match(para):
+    heading = _HEADING.match(para)
+    if heading or _INLINE_LABEL.match(para):  # "Recommendation 4": the next one starts
+        state.mode, state.lead_in, state.finding = "open", False, bool(heading) and _is_concern_heading(para)
+        if heading:
+            return
+    if state.finding:  # the finding a cause of concern states is context, unless it is the directive
+        state.finding = False
+        if not _DIRECTIVE.search(para):
             return
     para = _INLINE_LABEL.sub("", _without_concern(para))
     listed = _run_in_list(para)
     if listed and not listed[0].strip():  # "1. The force should … 2. The force should …"
         state.mode, state.lead_in = "numbered", False
-        state.recs.extend(listed[1])
+        state.recs.extend([item] for item in listed[1])
         return
     if _NUMBERED.match(para):  # before headings: "1. Map all groups" is an item, not a title
         state.mode, state.lead_in = "numbered", False
-        state.recs.append(_NUMBERED.sub("", para, count=1))
+        state.recs.append([_NUMBERED.sub("", para, count=1)])
         return
     if _is_heading(para) and not state.recs and not state.lead_in and not _LIST_START.match(para):
         return
     if state.mode in ("numbered", "detail") and state.recs:
-        state.recs[-1] += " " + para
+        state.recs[-1].append(para)
         return
     _take_open(para, state, listed)
 
@@ -190,32 +197,32 @@ def _without_concern(para: str) -> str:
 def _take_open(para: str, state: _State, listed: tuple[str, list[str]] | None) -> None:
     stem, items = _items(para, listed)
     if state.lead_in and stem.strip() == "" and items:
-        state.recs.extend(items)
-    elif state.lead_in and not items and state.recs is not None and _looks_itemised(para):
-        state.recs.extend(_semicolon_items(para))
+        state.recs.extend([item] for item in items)
+    elif state.lead_in and not items and _looks_itemised(para):
+        state.recs.extend([item] for item in _semicolon_items(para))
     elif items and _is_lead_in(stem) and not (state.recs and _ANAPHOR.match(stem)):
-        state.recs.extend(items)
+        state.recs.extend([item] for item in items)
     elif items or (state.recs and _ANAPHOR.match(para)):
         _append_detail(para, state)
     elif para.rstrip().endswith(":"):
         if state.recs and _ANAPHOR.match(para):
             _append_detail(para, state)
         elif _has_complete_sentence(para):
-            state.recs.append(para)
+            state.recs.append([para])
             state.mode = "detail"
         else:
             state.lead_in = True
         return
     else:
-        state.recs.append(para)
+        state.recs.append([para])
     state.lead_in = False
 
 
 def _append_detail(para: str, state: _State) -> None:
     if state.recs:
-        state.recs[-1] += " " + para
+        state.recs[-1].append(para)
     else:
-        state.recs.append(para)
+        state.recs.append([para])
     state.mode = "detail"
 
 
@@ -244,14 +251,14 @@ def _bullet_items(para: str, marks: list[re.Match[str]]) -> list[str]:
     levels = [_bullet_level(para, m, breaks) for m in marks]
     top = min(glyph for _, glyph in levels)
     shallowest = min((indent for indent, glyph in levels if glyph == top and indent is not None), default=0)
-    items: list[str] = []
+    items: list[list[str]] = []
     for m, nxt, (indent, glyph) in zip(marks, [*marks[1:], None], levels):
         text = para[m.end() : nxt.start() if nxt else len(para)].strip()
         if items and (glyph > top or indent is not None and indent > shallowest):
-            items[-1] += " " + text
+            items[-1].append(text)
         else:
-            items.append(text)
-    return [item for item in items if clean_rec(item)]
+            items.append([text])
+    return [item for item in (" ".join(parts) for parts in items) if clean_rec(item)]
 
 
 def _bullet_level(para: str, mark: re.Match[str], breaks: list[int]) -> tuple[int | None, int]:
@@ -260,8 +267,9 @@ def _bullet_level(para: str, mark: re.Match[str], breaks: list[int]) -> tuple[in
     ``breaks`` are the paragraph's line breaks: looked up, not searched for again at every bullet."""
     glyph = mark.start() + len(mark.group()) - len(mark.group().lstrip())
     k = bisect_left(breaks, glyph)
-    line = para[breaks[k - 1] + 1 : glyph] if k and glyph - breaks[k - 1] <= 40 else "x"  # else: run in
-    indent = None if line.strip() else len(line.expandtabs(4))
+    line_start = breaks[k - 1] + 1 if k else None
+    at_line_start = line_start is not None and glyph - line_start <= 40 and not para[line_start:glyph].strip()
+    indent = len(para[line_start:glyph].expandtabs(4)) if at_line_start else None
     return indent, int(para[glyph] in _SECOND_LEVEL)
 
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from peelnlp.dates import to_iso
 from peelnlp.errors import PageError
-from peelnlp.parse import MAX_PAGE_CHARS, parse_page, recommendation_list
+from peelnlp.parse import MAX_PAGE_CHARS, parse_page
 from peelnlp.recsplit import clean_rec
 
 
@@ -141,6 +141,12 @@ def test_cut_off_last_entry():
                  ["do A", "do B"], id="run-in-cause-of-concern"),
     pytest.param("Cause of concern: The force does not map groups. Recommendations: the force should do A.",
                  ["the force should do A"], id="cause-of-concern-then-label"),
+    pytest.param("Recommendation 7\n\nCause of concern\n\nThe force does not understand demand.\n\nRecommendation\n\n"
+                 "The force should review its demand model.", ["The force should review its demand model"],
+                 id="a-finding-after-a-heading"),
+    pytest.param("Cause of concern\n\nFinding A.\n\nRecommendation\n\nThe force should do A.\n\nCause of concern\n\n"
+                 "Finding B.\n\nRecommendation\n\nThe force should do B.", ["The force should do A", "The force should do B"],
+                 id="two-concerns-each-with-its-recommendation"),
     pytest.param("The force should:\n\n• map all groups\n\n• train staff", ["map all groups", "train staff"],
                  id="bullet-paragraphs-are-no-headings"),
     pytest.param("The force should:\n\na) map all groups\n\nb) train staff", ["map all groups", "train staff"],
@@ -238,8 +244,21 @@ def test_markup_entry_with_a_status_and_a_comment_keeps_both():
 
 def test_text_after_the_markup_is_kept_with_a_warning():
     page = parse_page("T (3)\n\nThe force should act.\n\n[on]9th April 2018 [comment]First.[/comment][/on]\n\nSecond.")
-    assert [e.comment for e in page.timeline] == ["First.", "Second."]
+    assert [(e.date, e.comment) for e in page.timeline] == [("2018-04-09", "First."), ("2018-04-09", "Second.")]
     assert any("outside the timeline" in w for w in page.warnings)
+
+
+def test_page_furniture_after_the_markup_is_dropped():
+    page = parse_page("T (3)\n\nThe force should act.\n\n[on]9th April 2018 [comment]First.[/comment][/on]\n\n"
+                      "https://www.example.org/page\n\nBack to top")
+    assert [e.comment for e in page.timeline] == ["First."] and not page.warnings
+
+
+def test_unlisted_plain_statuses():
+    page = parse_page("T (3)\n\nThe force should act.\n\n12 June 2019 no further action\n\n3 July 2019 – pending\n\n"
+                      "1 August 2019\n\nThe force has acted.")
+    assert [r.text for r in page.recommendations] == ["The force should act"]
+    assert [e.status or e.comment for e in page.timeline] == ["no-further-action", "pending", "The force has acted."]
 
 
 def test_unbalanced_markup_is_read():
@@ -261,20 +280,3 @@ def test_parser_never_raises_on_page_like_text(text):
 def test_parser_never_raises_on_any_text(text):
     parse_page(text)
 
-
-@pytest.mark.parametrize(("text", "items"), [
-    pytest.param("map groups\ntrain staff\n", ["map groups", "train staff"], id="lines"),
-    pytest.param("1. assign lead officers\n   to every group\n2. measure activity", ["assign lead officers to every group",
-                 "measure activity"], id="wrapped-numbered"),
-    pytest.param("• assign lead officers\nto every group\n• measure activity", ["assign lead officers to every group",
-                 "measure activity"], id="wrapped-bullets"),
-    pytest.param("map groups\n  across the region\ntrain staff", ["map groups across the region", "train staff"], id="indented"),
-    pytest.param("The force should: • map groups • train staff", ["map groups", "train staff"], id="lead-in-and-run-in-bullets"),
-])
-def test_recommendation_list(text, items):
-    assert recommendation_list(text) == (items, [])
-
-
-def test_recommendation_list_warns_that_written_numbers_are_not_kept():
-    items, [warning] = recommendation_list("3. improve training\n5. publish a profile")
-    assert items == ["improve training", "publish a profile"] and "(3, 5)" in warning
