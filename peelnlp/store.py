@@ -6,11 +6,14 @@ SHA-256 matches the one recorded in its ``meta.json``. A version mismatch only w
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import os
 import secrets
 import shutil
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 PARTS = ("featurizer", "kind", "strands", "linker")
+STALE_SECONDS = 86_400
 
 
 def feature_layout() -> str:
@@ -104,6 +108,7 @@ def writable_beside(out_dir: Path) -> Path:
     minutes of fitting."""
     check_replaceable(out_dir)
     target = out_dir.resolve()  # "." or "models/.." have no name to put beside
+    _remove_stale(target)
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +117,16 @@ def writable_beside(out_dir: Path) -> Path:
         raise ModelError(f"{out_dir}: cannot write a model folder here ({exc.strerror or exc}); "
                          f"pass an --out folder in a place you can write to") from None
     return tmp
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove what a killed save left beside the model folder (its half-written ``.part`` or the
+    ``.old`` it swapped out) once it is a day old: a save still running elsewhere is never that old."""
+    pattern = f".{glob.escape(target.name)}.*."
+    for leftover in [*target.parent.glob(pattern + "part"), *target.parent.glob(pattern + "old")]:
+        with contextlib.suppress(OSError):
+            if time.time() - leftover.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def check_replaceable(out_dir: Path) -> None:
@@ -136,15 +151,18 @@ def check_replaceable(out_dir: Path) -> None:
 
 
 def _model_files(model_dir: Path) -> set[str]:
-    """The names in a model folder that ``peelnlp train`` wrote, read from its meta.json; empty
-    when there is no such meta.json."""
+    """The names in a model folder that ``peelnlp train`` wrote: those its meta.json lists, or, for a
+    damaged model whose meta.json is missing or unreadable, the standard names if a part is there
+    (so the retraining its load error asks for can replace it). Empty for any other folder."""
+    standard = {"meta.json", *(f"{part}.joblib" for part in PARTS)}
     try:
         meta = parse_json((model_dir / "meta.json").read_bytes())
-    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
-        return set()
-    if not isinstance(meta, dict) or "format_version" not in meta or not isinstance(meta.get("files"), dict):
-        return set()
-    return {"meta.json", *meta["files"], *(f"{part}.joblib" for part in PARTS)}
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8, not JSON
+        meta = None
+    if isinstance(meta, dict) and "format_version" in meta and isinstance(meta.get("files"), dict):
+        return standard | set(meta["files"])
+    has_part = any((model_dir / f"{part}.joblib").is_file() for part in PARTS)
+    return standard if has_part else set()
 
 
 def _names(names: list[str]) -> str:

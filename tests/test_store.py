@@ -148,6 +148,26 @@ def test_saving_replaces_a_model_folder_or_an_empty_one(tiny_model, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m"], "no .part or .old folder is left beside it"
 
 
+@pytest.mark.parametrize("damage", [
+    lambda m: (m / "meta.json").write_text('{"format_version": 1,'), lambda m: (m / "meta.json").unlink(),
+], ids=["meta.json cut short", "meta.json missing"])
+def test_a_damaged_model_folder_can_be_replaced(tiny_model, tmp_path, damage):
+    out = resave(tiny_model.path, tmp_path / "m")
+    damage(out)
+    with pytest.raises(ModelError):
+        load_models(out)
+    assert resave(tiny_model.path, out) == out and load_models(out)
+
+
+def test_what_a_killed_save_left_is_removed_once_stale(tiny_model, tmp_path):
+    out = resave(tiny_model.path, tmp_path / "m")
+    stale, fresh = tmp_path / ".m.0000.part", tmp_path / ".m.1111.old"
+    stale.mkdir(), fresh.mkdir()
+    os.utime(stale, (0, 0))
+    resave(tiny_model.path, out)
+    assert not stale.exists() and fresh.exists()
+
+
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o755), (0o027, 0o750)], ids=["umask 022", "umask 027"])
 def test_a_saved_model_folder_gets_the_mode_mkdir_would_give(tiny_model, tmp_path, umask, mode):
     old = os.umask(umask)
