@@ -57,6 +57,8 @@ def _check_structure(record: Any) -> list[str]:
     for i, status in enumerate(record["status"]):
         if not isinstance(status, dict) or not isinstance(status.get("n"), int) or not isinstance(status.get("status"), str):
             problems.append(f"status {i} should be {{\"n\": {i + 1}, \"status\": …}}, found {str(status)[:60]}")
+        elif status["status"] not in STATUSES:
+            problems.append(f"status {i} {status['status']!r} is not one of {', '.join(STATUSES)}")
     return problems
 
 

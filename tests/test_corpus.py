@@ -89,6 +89,12 @@ def test_a_record_with_an_unknown_label_cannot_be_loaded(tmp_path, good_record):
         load_corpus(tmp_path)
 
 
+def test_an_unknown_status_cannot_be_counted(tmp_path, good_record):
+    problems_of(tmp_path, broken(good_record, lambda r: r["status"][0].update(status="bogus")))
+    with pytest.raises(CorpusError, match="c.jsonl:1: status 0 'bogus' is not one of"):
+        corpus_stats(tmp_path)
+
+
 @pytest.mark.parametrize("content", ["", "\n\n"], ids=["no file", "blank lines"])
 def test_an_empty_corpus_fails_the_check_as_it_fails_training(tmp_path, content):
     if content:
