@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import Enum
 from functools import wraps
 from pathlib import Path
@@ -44,7 +44,22 @@ class TableFormat(str, Enum):
 
 
 PagesArg = Annotated[list[str], typer.Argument(help="Page files, directories of *.txt pages, or - for stdin.", show_default=False)]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="text: a readable outline; json: the page record (JSON Lines for several pages).")]
+
+
+def format_option(text: str, json: str) -> Any:
+    """The one output switch every command takes, with what its two forms hold for that command."""
+    return Annotated[Format, typer.Option("--format", "-f", help=f"text: {text}; json: {json}.")]
+
+
+FormatOpt = format_option("a readable outline", "the page record (JSON Lines for several pages)")
+
+
+def warn_all(lines: Sequence[str], most: int | None = None) -> None:
+    """Each line as a `warning:`; past ``most``, how many more there were."""
+    for line in lines[:most]:
+        typer.echo(f"warning: {line}", err=True)
+    if most is not None and len(lines) > most:
+        typer.echo(f"warning: … and {len(lines) - most} more", err=True)
 
 
 def fail(message: str) -> None:
@@ -172,7 +187,7 @@ def corpus_check(path: CorpusArg = None) -> None:
 @handle_errors
 def corpus_stats_cmd(
     path: CorpusArg = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="text: tables of counts; json: the counts as one JSON object.")] = Format.text,
+    fmt: format_option("tables of counts", "the counts as one JSON object") = Format.text,
 ) -> None:
     """Count segments per kind, strand, kind × strand, status, recommendations per page and theme."""
     import json
@@ -260,8 +275,7 @@ def _read_text(path: Path) -> str:
 def evaluate(
     pages: Annotated[Path, typer.Option("--pages", help="Folder of *.txt pages to tag.")],
     gold: Annotated[Path, typer.Option("--gold", help="Folder of gold page records (*.json, one per page).")],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="text: tables of scores and the kind confusion matrix; json: "
-                                        "the metrics as one JSON object.")] = Format.text,
+    fmt: format_option("tables of scores and the kind confusion matrix", "the metrics as one JSON object") = Format.text,
     model: ModelOpt = None,
 ) -> None:
     """Score the model on gold pages: per-label P/R/F1, kind confusion, links, gaps, boundaries."""
@@ -271,8 +285,7 @@ def evaluate(
     from .render import evaluation_table
 
     evaluation = evaluate_dirs(pages, gold, model)
-    for warning in evaluation.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    warn_all(evaluation.warnings, most=10)
     typer.echo(json.dumps(evaluation.metrics, indent=1) if fmt is Format.json else evaluation_table(evaluation.metrics))
 
 

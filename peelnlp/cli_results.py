@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import TableFormat, app, fail, handle_errors
+from .cli import TableFormat, app, fail, handle_errors, warn_all
 
 
 class ResultsFormat(str, Enum):
@@ -72,11 +72,6 @@ def score(
                f"{summary.failed} failed → {summary.out}", err=True)
     if summary.failed:
         raise typer.Exit(1)
-
-
-def warn_all(lines: list[str] | tuple[str, ...]) -> None:
-    for line in lines:
-        typer.echo(f"warning: {line}", err=True)
 
 
 def _interrupted(out: Path, to: str | None) -> str:

@@ -254,3 +254,15 @@ def test_format_help_says_what_the_json_is(command, json_is):
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     text = " ".join(result.output.replace("│", " ").split())
     assert result.exit_code == 0 and json_is in text and "page record (JSON Lines" not in text
+
+
+@needs_model
+def test_evaluate_names_ten_unmatched_gold_pages_then_counts_the_rest(tmp_path, seed_gold_dict, seed_text):
+    gold, pages = tmp_path / "gold", tmp_path / "pages"
+    gold.mkdir(), pages.mkdir()
+    (pages / "8929.txt").write_text(seed_text, encoding="utf-8")
+    for i in range(13):
+        (gold / f"{i}.json").write_text(json.dumps({**seed_gold_dict, "id": str(9000 + i) if i else "8929"}), encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "--pages", str(pages), "--gold", str(gold)])
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert result.exit_code == 0 and len(warnings) == 11 and warnings[-1] == "warning: … and 2 more"
