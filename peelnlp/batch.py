@@ -130,9 +130,9 @@ def _run(tasks: Iterable[Task], ex: Any, sink: ResultsSink, counts: Counts, batc
     pending: deque[tuple[Future, list[Task]]] = deque()
     in_flight: set[str] = set()
     for chunk in _chunks(tasks, batch_size):
-        _note_warnings(chunk, counts)
         done = sink.already_scored([t.key for t in chunk]) | in_flight
         todo = list({t.key: t for t in chunk if t.key not in done}.values())
+        _note_warnings(todo, counts)  # a page skipped as scored was warned about when it was scored
         counts.skipped += len(chunk) - len(todo)
         if todo:
             in_flight.update(t.key for t in todo)

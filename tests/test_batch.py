@@ -453,6 +453,15 @@ def test_cli_warnings_are_not_a_flood(tmp_path: Path, monkeypatch: pytest.Monkey
     assert [w.split(": not valid")[0] for w in warnings[:3]] == [f"warning: {tmp_path / 'in.jsonl'}:{n}" for n in (1, 2, 3)]
 
 
+def test_cli_does_not_warn_again_of_pages_it_skips_as_scored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    score_with_stand_in(monkeypatch)
+    (tmp_path / "in.jsonl").write_bytes((json.dumps({"text": LATIN}, ensure_ascii=False) + "\n").encode("latin-1"))
+    command = ["score", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "r.sqlite"), "--workers", "1"]
+    first, again = runner.invoke(app, command), runner.invoke(app, command)
+    assert "not valid UTF-8" in first.stderr and "skipped 1 already scored" in again.stderr
+    assert "warning:" not in again.stderr
+
+
 def score_with_stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
     real = batch.score
     monkeypatch.setattr(batch, "score", lambda inputs, out, **options: real(inputs, out, **{**options, "loader": stand_in}))
