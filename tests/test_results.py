@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -352,3 +353,45 @@ def test_a_database_whose_log_holds_changes_is_not_read_stale_from_a_read_only_f
     with pytest.raises(ResultsError, match="its folder is not writable and r.sqlite-wal holds changes not yet in the "
                                            "database; copy both files to a writable folder"):
         connect_readonly(folder / "r.sqlite")
+
+
+class _NoSharedMemory:
+    """The connection SQLite gives read-only where it cannot create the -shm file: its first read fails."""
+
+    def execute(self, *args: object) -> None:
+        exc = sqlite3.OperationalError("unable to open database file")
+        exc.sqlite_errorcode = sqlite3.SQLITE_CANTOPEN
+        raise exc
+
+    def close(self) -> None:
+        pass
+
+
+def unwritable_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a folder that cannot be written does to SQLite, without needing one: root writes anywhere,
+    and a read-only mount needs privileges a container may not have. The folder tests above cover
+    the real thing where they can run."""
+    from peelnlp import resultload
+
+    real = resultload._connect
+    monkeypatch.setattr(resultload, "_connect", lambda path, flags: _NoSharedMemory() if flags == "mode=ro" else real(path, flags))
+    real_access = resultload.os.access
+    monkeypatch.setattr(resultload.os, "access", lambda path, mode: False if mode & os.W_OK else real_access(path, mode))
+
+
+def test_a_database_sqlite_cannot_open_for_reading_is_read_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "r.sqlite"
+    write_db(db, tagged_pages())
+    unwritable_folder(monkeypatch)
+    assert [p.id for p in load_pages(db)] == [p.id for p in tagged_pages()]
+
+
+def test_a_database_with_changes_in_its_log_is_not_read_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from peelnlp.resultload import connect_readonly
+
+    db = tmp_path / "r.sqlite"
+    write_db(db, tagged_pages())
+    db.with_name("r.sqlite-wal").write_bytes(b"changes")
+    unwritable_folder(monkeypatch)
+    with pytest.raises(ResultsError, match="r.sqlite-wal holds changes not yet in the database"):
+        connect_readonly(db)

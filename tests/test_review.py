@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterable
@@ -396,3 +397,13 @@ def test_cli_review_on_a_directory_says_it_is_one(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output == (f"error: {tmp_path}: is a directory, not a results file; expected the SQLite database "
                              "or JSON Lines file `peelnlp score --out FILE` wrote: give that file's path\n")
+
+
+def test_review_where_the_folder_cannot_be_written_refuses_before_ranking(tagged_db: Path, monkeypatch) -> None:
+    # os.access stands in for a folder that cannot be written, which root (CI) cannot otherwise meet.
+    from peelnlp import reviewstore
+
+    real_access = reviewstore.os.access
+    monkeypatch.setattr(reviewstore.os, "access", lambda path, mode: False if mode & os.W_OK else real_access(path, mode))
+    result = runner.invoke(app, ["review", str(tagged_db)], input="a\nq\n")
+    assert result.exit_code == 1 and "review decisions cannot be saved" in result.output, result.output
