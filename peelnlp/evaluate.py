@@ -188,6 +188,8 @@ def evaluate_dirs(pages_dir: Path, gold_dir: Path, model_dir: Path | None = None
     if not Path(pages_dir).is_dir():
         raise InputError(f"{pages_dir}: not a folder; expected a folder of *.txt pages to tag against the gold records")
     gold = load_gold(gold_dir)
+    # Held in memory, unlike batch scoring: a gold set is hand-labelled, so hundreds of pages at most,
+    # and matching needs every page's id before any is scored.
     tagged = list(tag_sources(read_sources([str(pages_dir)]), load_tagger(model_dir)))
     failed = [f"{item.error}; it is left out" for item in tagged if isinstance(item, Failure)]
     pages = [item for item in tagged if not isinstance(item, Failure)]
