@@ -54,6 +54,14 @@ class Summary:
     warned: int = 0  # how many inputs were
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run. ``saved``: the pages this run wrote before it (SQLite keeps them)."""
+
+    def __init__(self, saved: int) -> None:
+        super().__init__()
+        self.saved = saved
+
+
 # ---- the run --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -92,8 +100,10 @@ def score(
     sink, counts = open_sink(out, fmt), Counts()
     try:
         _score_into(sink, counts, job)
-    except BaseException:
+    except BaseException as exc:
         sink.abort(counts)  # keeps the committed batches (SQLite) or removes the .part files
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(counts.ok + counts.failed).with_traceback(exc.__traceback__) from None
         raise
     sink.finish(counts)
     return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures), local,

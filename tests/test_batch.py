@@ -293,6 +293,23 @@ def test_cli_interrupted_sqlite_output_keeps_finished_batches(tmp_path: Path, mo
     assert len(records(out)) == 2
 
 
+def interrupted(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_cli_interrupted_before_the_first_batch_says_nothing_was_saved(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "r.sqlite"
+    batch.score([str(PAGES)], out, workers=1, loader=stand_in)
+    monkeypatch.setattr(batch, "executor", interrupted)  # Ctrl-C while connecting, or loading the model
+    message = ("error: interrupted before the first batch was finished, so no pages were saved; "
+               "run the same command again\n")
+    for results in (out, tmp_path / "new.sqlite"):
+        result = runner.invoke(app, ["score", str(PAGES), "--out", str(results)])
+        assert (result.exit_code, result.stderr) == (130, message)
+    assert sorted(tmp_path.iterdir()) == [out] and len(records(out)) == 6  # an earlier run's pages stay
+
+
 def test_bad_pages_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     good = page_texts()["300035"]
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
@@ -393,6 +410,7 @@ def broken_loader(path: Path | None) -> StandInTagger:
 def test_unexpected_loader_error_in_workers_becomes_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="cannot load the model in a worker process"):
         batch.score([str(PAGES)], tmp_path / "r.sqlite", workers=2, loader=broken_loader)
+    assert list(tmp_path.iterdir()) == []  # a run that saved no page leaves no database it made
 
 
 def test_model_error_in_workers_is_raised_once(tmp_path: Path) -> None:
