@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .daskclient import DASK_CONNECT_TIMEOUT, check_dask_address
 from .errors import InputError
-from .executors import DASK_CONNECT_TIMEOUT, Future, Loader, check_dask_address, executor, load_model
+from .executors import Future, Loader, executor, load_model
 from .inputs import Task, count_pages, read_inputs
 from .resultfiles import open_sink, output_format
 from .results import Counts, ResultsSink, RunInfo
