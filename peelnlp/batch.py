@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .daskclient import DASK_CONNECT_TIMEOUT, check_dask_address
 from .errors import InputError
-from .executors import DASK_CONNECT_TIMEOUT, Future, Loader, check_dask_address, executor, load_model
+from .executors import Future, Loader, executor, load_model
 from .inputs import Task, count_pages, read_inputs
 from .resultfiles import open_sink, output_format
 from .results import Counts, ResultsSink, RunInfo
@@ -52,6 +53,14 @@ class Summary:
     workers: int = 1  # worker processes on this machine (a dask cluster's are its own)
     warnings: tuple[str, ...] = ()  # the first few inputs read with a warning, each naming its source
     warned: int = 0  # how many inputs were
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run. ``saved``: the pages this run wrote before it (SQLite keeps them)."""
+
+    def __init__(self, saved: int) -> None:
+        super().__init__()
+        self.saved = saved
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -92,8 +101,10 @@ def score(
     sink, counts = open_sink(out, fmt), Counts()
     try:
         _score_into(sink, counts, job)
-    except BaseException:
+    except BaseException as exc:
         sink.abort(counts)  # keeps the committed batches (SQLite) or removes the .part files
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(counts.ok + counts.failed).with_traceback(exc.__traceback__) from None
         raise
     sink.finish(counts)
     return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures), local,

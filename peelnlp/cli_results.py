@@ -41,6 +41,7 @@ def score(
 
     Example: peelnlp score pages/ corpus.jsonl --out results.sqlite
     """
+    from .batch import Interrupted
     from .batch import score as score_pages
     from .render import ProgressBar
 
@@ -53,9 +54,9 @@ def score(
         summary = score_pages(inputs, out, to=chosen, model=model, workers=workers,
                               batch_size=batch_size, dask=dask,
                               on_progress=None if quiet or not sys.stderr.isatty() else bar.update)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         bar.close()
-        fail(_interrupted(out, chosen))
+        fail(_interrupted(out, chosen, exc.saved if isinstance(exc, Interrupted) else 0))
         raise typer.Exit(130) from None
     finally:
         bar.close()
@@ -74,13 +75,15 @@ def score(
         raise typer.Exit(1)
 
 
-def _interrupted(out: Path, to: str | None) -> str:
+def _interrupted(out: Path, to: str | None, saved: int) -> str:
     """What an interrupted run left: SQLite keeps each finished batch; the files are written whole or not at all."""
     from .resultfiles import output_format, status_csv_path
 
     fmt = output_format(out, to)
-    if fmt == "sqlite":
+    if fmt == "sqlite" and saved:
         return f"interrupted; finished batches are saved in {out}; run the same command again to score the rest"
+    if fmt == "sqlite":
+        return "interrupted before the first batch was finished, so no pages were saved; run the same command again"
     files = f"{out} and {status_csv_path(out)} are" if fmt == "csv" else f"{out} is"
     return (f"interrupted; nothing was written: {files} written only when a run finishes, and any earlier "
             f"output there is left as it was; run the same command again to score every page from the start, "

@@ -6,7 +6,6 @@ Each executor loads the model once per worker process and scores chunks of pages
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import signal
 import threading
@@ -15,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import InputError, ModelError, PeelnlpError
+from .daskclient import DASK_CONNECT_TIMEOUT, DaskClient
+from .errors import ModelError, PeelnlpError
 from .inputs import Task
 from .pipeline import tag_sources
 from .records import Failure, Page
@@ -189,7 +189,8 @@ class _Dask:
     """An existing dask.distributed cluster: chunks become tasks; results come back to write here."""
 
     def __init__(self, address: str, loader: Loader, model: Path | None, timeout: float) -> None:
-        self.client = _connect(address, timeout)
+        self.connection = DaskClient(address, timeout)
+        self.client = self.connection.client
         self.loader, self.model = loader, model
         self.slots = max(2, 2 * len(self.client.scheduler_info().get("workers", {})))
 
@@ -200,60 +201,7 @@ class _Dask:
         return self.client.submit(_dask_score, list(tasks), self.loader, self.model, encode, pure=False)
 
     def close(self) -> None:
-        self.client.close()
-
-
-DASK_CONNECT_TIMEOUT = 10.0  # seconds for a scheduler to answer; a running one answers at once
-_NEEDS_DASK = "--dask needs dask.distributed; install it with: pip install 'peelnlp[dask]'"
-
-
-def check_dask_address(address: str) -> None:
-    """Refuse an address that is not ``[SCHEME://]HOST:PORT`` before any connection is tried."""
-    try:
-        from distributed.comm import get_address_host_port
-    except ImportError:
-        raise PeelnlpError(_NEEDS_DASK) from None
-    try:
-        host, port = get_address_host_port(address)
-    except ValueError as exc:
-        raise InputError(_bad_address(address, str(exc))) from None
-    if not host or not 0 < port < 65536:
-        raise InputError(_bad_address(address, "it needs a host and a port from 1 to 65535"))
-
-
-def _bad_address(address: str, problem: str) -> str:
-    return (f"--dask expects a scheduler address such as tcp://HOST:8786; found {address!r} ({problem}); "
-            "give the address that `dask scheduler` prints")
-
-
-def _connect(address: str, timeout: float) -> Any:
-    """A client of the scheduler at ``address``, or a clear error within about ``timeout`` seconds.
-
-    The client is made in two steps so that one failing half-way can be shut down here: left to
-    its finaliser, it would wait twice the timeout for a connection that never came, then print a
-    traceback as the program ends.
-    """
-    try:
-        from distributed import Client
-    except ImportError:
-        raise PeelnlpError(_NEEDS_DASK) from None
-    client = Client.__new__(Client)
-    try:
-        client.__init__(address, timeout=timeout, set_as_default=False)
-    except BaseException as exc:
-        _discard(client)
-        if not isinstance(exc, Exception):
-            raise
-        detail = str(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
-        raise PeelnlpError(f"cannot reach a dask scheduler at {address!r} ({detail}); check the address "
-                           "(e.g. tcp://scheduler:8786) and that the scheduler is running") from None
-    return client
-
-
-def _discard(client: Any) -> None:
-    client.status = "closed"  # makes its close(), and so its finaliser, a no-op
-    with contextlib.suppress(Exception):
-        client._loop_runner.stop()  # the event-loop thread it started; dask offers no public way
+        self.connection.close()
 
 
 def executor(loader: Loader, model: Path | None, workers: int, dask: str | None,

@@ -213,6 +213,7 @@ class SQLiteSink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.created = not path.exists()
         self.conn = connect(path)
         self.run_id: int | None = None
         self.model = ""
@@ -249,7 +250,11 @@ class SQLiteSink:
         self._close_run(counts, "finished")
 
     def abort(self, counts: Counts) -> None:
+        """Keep the committed batches; a database this run created and wrote no page to goes."""
         self._close_run(counts, "interrupted")
+        if self.created and not counts.ok + counts.failed:
+            for name in (self.path.name, self.path.name + "-wal", self.path.name + "-shm"):
+                self.path.with_name(name).unlink(missing_ok=True)
 
     def _close_run(self, counts: Counts, state: str) -> None:
         if self.run_id is not None:

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import socketserver
 import sqlite3
 import subprocess
@@ -293,6 +294,23 @@ def test_cli_interrupted_sqlite_output_keeps_finished_batches(tmp_path: Path, mo
     assert len(records(out)) == 2
 
 
+def interrupted(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_cli_interrupted_before_the_first_batch_says_nothing_was_saved(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "r.sqlite"
+    batch.score([str(PAGES)], out, workers=1, loader=stand_in)
+    monkeypatch.setattr(batch, "executor", interrupted)  # Ctrl-C while connecting, or loading the model
+    message = ("error: interrupted before the first batch was finished, so no pages were saved; "
+               "run the same command again\n")
+    for results in (out, tmp_path / "new.sqlite"):
+        result = runner.invoke(app, ["score", str(PAGES), "--out", str(results)])
+        assert (result.exit_code, result.stderr) == (130, message)
+    assert sorted(tmp_path.iterdir()) == [out] and len(records(out)) == 6  # an earlier run's pages stay
+
+
 def test_bad_pages_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     good = page_texts()["300035"]
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
@@ -333,8 +351,10 @@ def test_dask_cluster_gives_the_same_records(tmp_path: Path) -> None:
 
 def test_unreachable_dask_scheduler_is_a_clear_error_after_the_timeout(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    with pytest.raises(PeelnlpError, match="cannot reach a dask scheduler .* after 1 s"):
+    with pytest.raises(PeelnlpError, match=r"cannot reach a dask scheduler at 'tcp://127.0.0.1:1' \(no connection within 1 s"):
         batch.score([str(PAGES)], tmp_path / "r.sqlite", loader=stand_in, dask="tcp://127.0.0.1:1", dask_timeout=1)
+    assert list(tmp_path.iterdir()) == []  # the database made for the run goes with it
+    assert "dask client" not in {t.name for t in threading.enumerate()}
 
 
 @pytest.mark.parametrize("address", ["garbage", "http://scheduler:8786", "tcp://scheduler:99999", "tcp://:8786"])
@@ -365,16 +385,40 @@ def not_a_scheduler() -> Iterator[str]:
     server.server_close()
 
 
-def test_cli_scheduler_that_fails_half_way_is_one_line_and_no_traceback(tmp_path: Path, not_a_scheduler: str) -> None:
-    """A client that fails half-way must not be left to its finaliser, which waits on the connection
-    that never came and prints a traceback as the program ends: hence a whole program, not CliRunner."""
+@pytest.fixture
+def silent_listener() -> Iterator[str]:
+    """The address of a server that accepts connections and never says a word."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+
+
+def score_in_a_program(out: Path, address: str) -> subprocess.CompletedProcess[str]:
+    """`peelnlp score --dask ADDRESS` with a 1 s connect timeout, as a whole program: a client that
+    fails half-way must leave nothing to print at exit, nor a thread that keeps the program alive."""
+    program = ("import functools, sys; from peelnlp import batch; from peelnlp.cli import app; "
+               "batch.score = functools.partial(batch.score, dask_timeout=1); sys.argv[0] = 'peelnlp'; app()")
+    return subprocess.run([sys.executable, "-c", program, "score", str(PAGES), "--out", str(out), "--dask", address],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_silent_listener_is_one_line_within_the_timeout(tmp_path: Path, silent_listener: str) -> None:
     pytest.importorskip("distributed")
-    program = "import sys; from peelnlp.cli import app; sys.argv[0] = 'peelnlp'; app()"
-    result = subprocess.run([sys.executable, "-c", program, "score", str(PAGES), "--out", str(tmp_path / "r.sqlite"),
-                             "--dask", not_a_scheduler], capture_output=True, text=True, timeout=120)
+    result = score_in_a_program(tmp_path / "r.sqlite", silent_listener)
     assert result.returncode == 1
-    [line] = result.stderr.splitlines()
-    assert line.startswith(f"error: cannot reach a dask scheduler at '{not_a_scheduler}'")
+    assert result.stderr.splitlines() == [f"error: cannot reach a dask scheduler at '{silent_listener}' (it did not answer "
+                                          "within 1 s); check the address (e.g. tcp://scheduler:8786) and that the "
+                                          "scheduler is running"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_server_that_is_not_a_scheduler_is_named_as_such(tmp_path: Path, not_a_scheduler: str) -> None:
+    pytest.importorskip("distributed")
+    result = score_in_a_program(tmp_path / "r.sqlite", not_a_scheduler)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"error: '{not_a_scheduler}' did not answer as a dask scheduler (it sent "
+                                          "something else); give the address that `dask scheduler` prints (port 8786 "
+                                          "by default), not another service's"]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_malformed_dask_address_is_one_line(tmp_path: Path) -> None:
@@ -393,6 +437,7 @@ def broken_loader(path: Path | None) -> StandInTagger:
 def test_unexpected_loader_error_in_workers_becomes_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="cannot load the model in a worker process"):
         batch.score([str(PAGES)], tmp_path / "r.sqlite", workers=2, loader=broken_loader)
+    assert list(tmp_path.iterdir()) == []  # a run that saved no page leaves no database it made
 
 
 def test_model_error_in_workers_is_raised_once(tmp_path: Path) -> None:
