@@ -87,7 +87,8 @@ def comment_page(recommendations: str, comment: str, page_id: str = "comment") -
 
     items, warnings = recommendation_list(recommendations)
     if not items:
-        raise InputError("the recommendations file is empty; expected one recommendation per line or bullet")
+        raise InputError("the recommendations file holds no recommendation; expected one per line or bullet "
+                         "(a lead-in such as \"The force should:\" alone is none)")
     comment = normalise_text(comment).strip()
     if not comment:
         raise InputError("the comment is empty; pass its text with --comment TEXT or --comment - for stdin")

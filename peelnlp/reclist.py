@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 from .boundaries import BULLETS, ITEM
 from .parse import normalise_text
-from .recsplit import clean_rec
+from .recsplit import HEADING, clean_rec
 
 # A list mark opening a line: a bullet (also Word's "o"), "1." or "(1)", "a)" or "(iv)". Letters need a
 # bracket: "e.g. …" opens no item.
-_MARK = re.compile(rf"^([ \t]*)(?:([{BULLETS}*–-]|o(?=[ \t]))|({ITEM}))[ \t]+(?=\S)")
+# Typed at a line's start, "a." and "iv." are marks too (in a page's text they end too many words).
+_MARK = re.compile(rf"^([ \t]*)(?:([{BULLETS}*–-]|o(?=[ \t]))|({ITEM}|(?:[a-z]|[ivx]{{1,4}})\.))[ \t]+(?=\S)")
 _NUMBER = re.compile(r"\(?(\d+)")
 _SECOND_LEVEL = "◦○o▪\uf0a7"
 _RUN_IN_BULLET = re.compile(f"[{BULLETS}]")
@@ -48,7 +49,7 @@ def _items(lines: list[str], marked_list: bool) -> list[_Item]:
     top: tuple[int, int] | None = None
     after_blank = True
     for line in lines:
-        if not line.strip():
+        if not line.strip() or HEADING.match(line.strip()):  # "Recommendation 2" names the next item
             after_blank = True
             continue
         m = _MARK.match(line)
@@ -68,15 +69,14 @@ def _items(lines: list[str], marked_list: bool) -> list[_Item]:
 
 
 def _without_lead_ins(items: list[_Item]) -> list[str]:
-    """Item texts, run-in bullets split; a lead-in ("The force should:") heading items is none of them."""
+    """Item texts, run-in bullets split; a lead-in ("The force should:") is none of them."""
     parts = [(part.strip(), item.marked) for item in items for part in _RUN_IN_BULLET.split(item.text())]
-    return [text for i, (text, marked) in enumerate(parts)
-            if not (not marked and text.endswith(":") and i < len(parts) - 1)]
+    return [text for text, marked in parts if marked or not text.endswith(":")]
 
 
 def _numbering_warnings(lines: list[str], n: int) -> list[str]:
     marks = [m.group(3) for line in lines if (m := _MARK.match(line)) and m.group(3) and not m.group(1)]
-    written = [int(n.group(1)) for mark in marks if (n := _NUMBER.match(mark))]
+    written = [int(number.group(1)) for mark in marks if (number := _NUMBER.match(mark))]
     if not written or written == list(range(1, len(written) + 1)):
         return []
     return [f"the recommendations are numbered by their order in the list (1–{n}), not by the numbers written "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .boundaries import BULLETS, ITEM, run_in_lists
 
-_HEADING = re.compile(
+HEADING = re.compile(
     r"^(?:causes? of concern|areas? for improvement|recommendations?(?:\s+\d+)?|"
     r"national recommendations?|force recommendations?)\s*:?\s*$",
     re.I,
@@ -131,7 +131,7 @@ def _is_context(i: int, paragraphs: list[str]) -> bool:
 
 
 def _is_heading(p: str) -> bool:
-    return bool(_HEADING.match(p)) or ("\n" not in p and len(p) < 80 and not re.search(r"[.:;]$", p)
+    return bool(HEADING.match(p)) or ("\n" not in p and len(p) < 80 and not re.search(r"[.:;]$", p)
                                         and not _DIRECTIVE.search(p))
 
 
@@ -155,7 +155,7 @@ def _is_comment(para: str, state: _State) -> bool:
 
 
 def _take(para: str, state: _State) -> None:
-    heading = _HEADING.match(para)
+    heading = HEADING.match(para)
     if heading or _INLINE_LABEL.match(para):  # "Recommendation 4": the next one starts
         state.mode, state.lead_in, state.finding = "open", False, bool(heading) and _is_concern_heading(para)
         if heading:
