@@ -266,3 +266,21 @@ def test_evaluate_names_ten_unmatched_gold_pages_then_counts_the_rest(tmp_path, 
     result = runner.invoke(app, ["evaluate", "--pages", str(pages), "--gold", str(gold)])
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert result.exit_code == 0 and len(warnings) == 11 and warnings[-1] == "warning: … and 2 more"
+
+
+@needs_model
+def test_a_comment_or_recommendations_not_utf8_are_read_with_a_warning(tmp_path):
+    recs = tmp_path / "recs.txt"
+    recs.write_bytes(b"assign lead officers \xff to every OCG\nmeasure activity\n")
+    result = runner.invoke(app, ["tag", "-r", str(recs), "-c", "-"], input=b"LROs have been appointed.\xe9")
+    assert result.exit_code == 0, result.output
+    assert [line.split(": not valid UTF-8")[0] for line in result.stderr.splitlines()] == [
+        f"warning: {recs}", "warning: the comment"]
+
+
+@needs_model
+def test_a_comment_too_large_is_refused(tmp_path):
+    recs = tmp_path / "recs.txt"
+    recs.write_text("assign lead officers\n")
+    result = runner.invoke(app, ["tag", "-r", str(recs), "-c", "-"], input="word " * 1_200_000)
+    assert result.exit_code == 1 and result.stderr == "error: the comment: more than 5,000,000 bytes; expected one progress comment\n"
