@@ -43,7 +43,7 @@ def _gold_page(path: Path) -> Page:
         record = parse_json(path.read_bytes())
     except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
         raise InputError(f"{path}: cannot read a JSON page record ({exc}); see docs/SCHEMA.md") from None
-    problem = _gold_problem(record)
+    problem, page = _gold_problem(record), None
     try:
         page = None if problem else Page.from_dict(record)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -75,8 +75,19 @@ def _gold_problem(record: Any) -> str | None:
                 return f"{key} item {i} should be an object{' with ' + want if want else ''}, found {str(item)[:60]}"
     if any(not isinstance(e.get("comment", ""), (str, type(None))) for e in record["timeline"]):
         return "a timeline comment is not a string"
-    bad = [s["kind"] for s in record["segments"] if s["kind"] not in KINDS]
-    return f"segment kind {bad[0]!r} is not one of {', '.join(KINDS)}" if bad else None
+    return _label_problem(record["segments"])
+
+
+def _label_problem(segments: list[dict[str, Any]]) -> str | None:
+    for s in segments:
+        if s["kind"] not in KINDS:
+            return f"segment kind {s['kind']!r} is not one of {', '.join(KINDS)}"
+        strands, recs = s.get("strands", []), s.get("recs", [])
+        if not isinstance(strands, list) or any(x not in STRANDS for x in strands):
+            return f"segment strands {strands!r} should be a list of {', '.join(STRANDS)}"
+        if not isinstance(recs, list) or any(not isinstance(r, int) or isinstance(r, bool) for r in recs):
+            return f"segment recs {recs!r} should be a list of recommendation numbers"
+    return None
 
 
 def _spans(page: Page, text: str) -> list[tuple[int, int, Any]]:

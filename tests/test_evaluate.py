@@ -35,7 +35,11 @@ def with_segment(record: dict, **change) -> dict:
     (lambda r: with_segment(r, kind="acton"), "segment kind 'acton' is not one of action"),
     (lambda r: with_segment(r, text=5), r"segments item 0 should be an object with entry \(int\), text \(str\), kind \(str\)"),
     (lambda r: {**r, "recommendations": [1]}, r"recommendations item 0 should be an object with n \(int\), text \(str\), found 1"),
-], ids=["an array", "no segments", "no id", "status not a list", "unknown kind", "segment text not text", "bad recommendation"])
+    (lambda r: with_segment(r, recs=["x"]), r"segment recs \['x'\] should be a list of recommendation numbers"),
+    (lambda r: with_segment(r, recs="1"), "segment recs '1' should be a list"),
+    (lambda r: with_segment(r, strands=["bogus"]), r"segment strands \['bogus'\] should be a list of pursue"),
+], ids=["an array", "no segments", "no id", "status not a list", "unknown kind", "segment text not text", "bad recommendation",
+        "recs not numbers", "recs not a list", "unknown strand"])
 def test_a_gold_record_that_is_not_a_page_record_is_named(tmp_path, seed_gold_dict, change, message):
     gold = write_gold(tmp_path / "gold", "page.json", change(seed_gold_dict))
     with pytest.raises(InputError, match=rf"gold/page.json: not a gold page record: {message}"):
