@@ -69,6 +69,13 @@ def create_peel_tokenizer() -> Callable[[Language], Tokenizer]:
     return make
 
 
+# spaCy strips a word's affixes one character at a time, copying the rest each time: a run of
+# 60,000 full stops took half a minute. Runs of 100 or more characters without a space are given one
+# every 100 characters before tokenizing (no word is that long; the length, and so every offset,
+# stays the same); segments are cut from the original text.
+_LONG_RUN = re.compile(r"(\S{99})\S")
+
+
 class TextKeepingTokenizer:
     """A tokenizer that also keeps the text it was given on the doc, for the segmenter to read."""
 
@@ -76,7 +83,7 @@ class TextKeepingTokenizer:
         self.tokenizer = tokenizer
 
     def __call__(self, text: str) -> Doc:
-        doc = self.tokenizer(text)
+        doc = self.tokenizer(_LONG_RUN.sub(r"\1 ", text) if len(text) > 99 else text)
         doc.user_data[TEXT_KEY] = text
         return doc
 
@@ -113,7 +120,7 @@ def shared_nlp() -> Language:
 def comment_segments(doc: Doc, entry: int, text: str | None = None) -> list[Segment]:
     """The segments of one comment's doc; pass the comment ``text`` when at hand (spaCy rebuilds
     ``doc.text`` from the tokens on every access)."""
-    text = doc.text if text is None else text
+    text = doc.user_data.get(TEXT_KEY, doc.text) if text is None else text
     spans = doc._.segment_spans if doc._.segment_spans is not None else segment_spans(text)
     return [Segment(entry=entry, start=a, end=b, text=text[a:b]) for a, b in spans]
 

@@ -175,3 +175,9 @@ def test_splices_after_splices_and_long_runs_without_cuts():
     # Many commas followed by "we" and no cut: each clause is read once, not from the text's start.
     long = "plans to act soon, we also look at more data and more " * 3000
     assert cut(long) == [long.strip()]
+
+
+def test_a_long_run_without_spaces_is_segmented_from_the_text_as_given():
+    # The tokenizer gets a space every 100 characters of such a run; the segments must not.
+    text = "See https://example.org/" + "a/" * 80 + "page. " + "." * 250 + " Done."
+    assert [s for _, _, s in segment_text(text)] == [text[:-len(" Done.")], "Done."]
