@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import Enum
 from functools import wraps
@@ -66,13 +67,20 @@ def fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
 def handle_errors(func: F) -> F:
     """Map every peelnlp error to one line on stderr and exit code 1; Ctrl-C to exit code 130."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning  # one `warning:` line, not Python's two with a source line
+                return func(*args, **kwargs)
         except PeelnlpError as exc:
             fail(str(exc))
             raise typer.Exit(1) from None

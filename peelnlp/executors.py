@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,10 @@ _WORKER_LOCK = threading.Lock()
 
 
 def _init_worker(loader: Loader, model: Path | None) -> None:
+    from .store import ModelVersionWarning
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    warnings.simplefilter("ignore", ModelVersionWarning)  # the main process has warned
     # A failing initializer would make the pool start new workers forever: keep the error instead
     # and raise it at the first call, so the main process reports it once.
     try:
@@ -171,6 +175,9 @@ class _Pool:
     def __init__(self, loader: Loader, model: Path | None, workers: int) -> None:
         import multiprocessing
 
+        from .store import warn_versions
+
+        warn_versions(model)  # once, here: each worker would print its own copy
         self.pool = multiprocessing.Pool(workers, initializer=_init_worker, initargs=(loader, model))
         self.slots = 2 * workers  # keeps every worker busy while the main process writes
 

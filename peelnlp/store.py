@@ -239,12 +239,23 @@ def _check_thresholds(meta_path: Path, thresholds: Any) -> None:
                              f"the meta.json `peelnlp train` wrote, or retrain with `peelnlp train`")
 
 
+class ModelVersionWarning(UserWarning):
+    """The model was trained with other library versions than those running it."""
+
+
 def _warn_versions(meta: dict[str, Any]) -> None:
     now, versions = library_versions(), meta.get("versions")
     for lib, trained in (versions.items() if isinstance(versions, dict) else ()):
         if lib != "peelnlp" and now.get(lib) != trained:
             warnings.warn(f"model trained with {lib} {trained}, running with {now.get(lib)}; it may not be "
-                          f"compatible: retrain with `peelnlp train`", UserWarning, stacklevel=3)
+                          f"compatible: retrain with `peelnlp train`", ModelVersionWarning, stacklevel=3)
+
+
+def warn_versions(model_dir: Path | None = None) -> None:
+    """Warn, from its meta.json alone, if the model was trained with other library versions: for a
+    process that leaves loading the model to its workers."""
+    with contextlib.suppress(ModelError):  # the workers report an unreadable model themselves
+        _warn_versions(read_meta(Path(model_dir or DEFAULT_MODEL)))
 
 
 def load_models(model_dir: Path | None = None) -> tuple[Models, dict[str, Any]]:

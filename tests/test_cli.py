@@ -284,3 +284,18 @@ def test_a_comment_too_large_is_refused(tmp_path):
     recs.write_text("assign lead officers\n")
     result = runner.invoke(app, ["tag", "-r", str(recs), "-c", "-"], input="word " * 1_200_000)
     assert result.exit_code == 1 and result.stderr == "error: the comment: more than 5,000,000 bytes; expected one progress comment\n"
+
+
+@needs_model
+def test_a_model_of_other_library_versions_gives_one_warning_line(tmp_path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL, model)
+    meta = json.loads((model / "meta.json").read_text())
+    meta["versions"]["scikit-learn"] = "0.1"
+    (model / "meta.json").write_text(json.dumps(meta))
+    result = runner.invoke(app, ["tag", str(Path(__file__).parent / "data" / "west-mercia-8929.txt"), "--model", str(model)])
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: model trained with scikit-learn 0.1, running with ")
+    assert result.stderr.count("\n") == 1
