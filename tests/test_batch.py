@@ -548,3 +548,28 @@ def test_a_line_nested_too_deeply_fails_alone(tmp_path: Path) -> None:
     inputs.write_text("[" * 100_000 + "\n" + json.dumps({"id": "ok", "text": page}) + "\n")
     summary = batch.score([str(inputs)], tmp_path / "r.jsonl", workers=1, loader=stand_in)
     assert (summary.scored, summary.failed) == (1, 1) and "nested too deeply" in summary.failures[0]
+
+
+@pytest.mark.parametrize(("name", "options"), [("in.jsonl", []), ("in.csv", []), ("in_status.csv", []),
+                                               ("wm.txt", []), ("wm.txt", ["--format", "jsonl"])])
+def test_cli_refuses_to_overwrite_an_input(tmp_path: Path, name: str, options: list[str]) -> None:
+    page = (PAGES / "300035.txt").read_text(encoding="utf-8")
+    source = tmp_path / name
+    source.write_text(page if name.endswith(".txt") else
+                      json.dumps({"id": "a", "text": page}) + "\n" if name.endswith(".jsonl") else "id,text\na,x\n")
+    before = source.read_bytes()
+    out = tmp_path / ("in.csv" if name == "in_status.csv" else name)  # in.csv also writes in_status.csv
+    result = runner.invoke(app, ["score", str(source), "--out", str(out), *options])
+    assert result.exit_code == 1 and "is the same file as the input" in result.stderr, result.output
+    assert "choose another --out path" in result.stderr and "--format" not in result.stderr
+    assert source.read_bytes() == before and sorted(tmp_path.iterdir()) == [source]
+
+
+def test_cli_refuses_an_output_that_is_a_page_of_an_input_directory(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    shutil.copytree(PAGES, pages)
+    page = next(pages.rglob("*.txt"))
+    result = runner.invoke(app, ["score", str(pages), "--out", str(page), "--format", "jsonl"])
+    assert result.exit_code == 1 and "is the same file as the input page" in result.stderr
+    assert page.read_bytes() == next(PAGES.rglob(page.name)).read_bytes()
+
