@@ -3,7 +3,10 @@ and ``review`` them. They register on the ``peelnlp`` app defined in :mod:`peeln
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -51,9 +54,10 @@ def score(
     chosen = given.value if given else None
     bar = ProgressBar()
     try:
-        summary = score_pages(inputs, out, to=chosen, model=model, workers=workers,
-                              batch_size=batch_size, dask=dask,
-                              on_progress=None if quiet or not sys.stderr.isatty() else bar.update)
+        with _sigterm_as_interrupt():
+            summary = score_pages(inputs, out, to=chosen, model=model, workers=workers,
+                                  batch_size=batch_size, dask=dask,
+                                  on_progress=None if quiet or not sys.stderr.isatty() else bar.update)
     except KeyboardInterrupt as exc:
         bar.close()
         fail(_interrupted(out, chosen, exc.saved if isinstance(exc, Interrupted) else 0))
@@ -73,6 +77,24 @@ def score(
                f"{summary.failed} failed → {summary.out}", err=True)
     if summary.failed:
         raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (`kill`, a job scheduler's stop) as Ctrl-C, so a stopped run cleans up the same way."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread, where no handler can be set: SIGTERM keeps its default
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupted(out: Path, to: str | None, saved: int) -> str:

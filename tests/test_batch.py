@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
 import socketserver
 import sqlite3
@@ -573,3 +574,30 @@ def test_cli_refuses_an_output_that_is_a_page_of_an_input_directory(tmp_path: Pa
     assert result.exit_code == 1 and "is the same file as the input page" in result.stderr
     assert page.read_bytes() == next(PAGES.rglob(page.name)).read_bytes()
 
+
+class Terminate:
+    """A progress callback that sends this process SIGTERM once the first batch is written."""
+
+    def __call__(self, progress: batch.Progress) -> None:
+        if progress.done:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def not_handled(signum: int, frame: object) -> None:
+    raise RuntimeError("SIGTERM reached the test's own handler: the score command did not handle it")
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.csv"])
+def test_cli_sigterm_is_handled_like_ctrl_c(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    real = batch.score
+    monkeypatch.setattr(batch, "score", lambda inputs, out, **options: real(
+        inputs, out, **{**options, "workers": 1, "batch_size": 2, "loader": stand_in, "on_progress": Terminate()}))
+    previous = signal.signal(signal.SIGTERM, not_handled)  # without the fix, SIGTERM would end pytest
+    try:
+        result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / name)])
+        assert signal.getsignal(signal.SIGTERM) is not_handled  # put back as the run ends
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 130, result.output
+    assert result.stderr.startswith("error: interrupted; nothing was written: ")
+    assert list(tmp_path.iterdir()) == []  # no .part file left
