@@ -93,7 +93,7 @@ def score(
     """
     if batch_size < 1 or (workers is not None and workers < 1):
         raise InputError(f"--batch-size and --workers must be at least 1; got {batch_size} and {workers}")
-    if dask:
+    if dask is not None:  # an empty address is a mistake, not a request to run locally
         check_dask_address(dask)
     cores = os.cpu_count() or 1
     # More processes than cores only share the cores, and each holds its own copy of the model.

@@ -50,6 +50,9 @@ def score(
 
     if fmt and to and fmt != to:
         raise typer.BadParameter(f"--format {fmt.value} and --to {to.value} disagree; give --format alone")
+    if workers is not None and dask is not None:
+        raise typer.BadParameter("--workers sets local worker processes, but with --dask the workers are the "
+                                 "cluster's (`dask worker --nworkers N`); give --workers or --dask, not both")
     given = fmt or to  # --to is the older name of --format, kept for existing scripts
     chosen = given.value if given else None
     bar = ProgressBar()

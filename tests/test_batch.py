@@ -601,3 +601,20 @@ def test_cli_sigterm_is_handled_like_ctrl_c(tmp_path: Path, monkeypatch: pytest.
     assert result.exit_code == 130, result.output
     assert result.stderr.startswith("error: interrupted; nothing was written: ")
     assert list(tmp_path.iterdir()) == []  # no .part file left
+
+
+def test_cli_empty_dask_address_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "r.sqlite"), "--dask", ""])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["error: --dask expects a scheduler address such as tcp://HOST:8786; found "
+                                          "'' (it is empty); give the address that `dask scheduler` prints"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_workers_with_dask_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "r.sqlite"), "--workers", "4",
+                                 "--dask", "tcp://127.0.0.1:8786"])
+    output = " ".join(result.output.replace("│", " ").split())  # as rich wraps it in a box
+    assert result.exit_code == 2 and "give --workers or --dask, not both" in output
+    assert list(tmp_path.iterdir()) == []
