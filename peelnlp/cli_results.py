@@ -157,15 +157,20 @@ def gaps(
 @handle_errors
 def report(
     results: ResultsArg,
-    html: Annotated[Path, typer.Option("--html", "--out", help="The HTML file to write (self-contained; opens offline).")] = Path("report.html"),
+    html: Annotated[Path | None, typer.Option("--html", help="The HTML file to write (self-contained; opens offline) "
+                                              "[default: report.html]", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Another name for --html, as in `score`.", show_default=False)] = None,
 ) -> None:
     """Write one HTML report: headline counts, 4P coverage by force, the gap table, every page's timeline.
 
     Example: peelnlp report results.sqlite --html report.html
     """
+    from .outpaths import same_file
     from .report import write_report
 
-    done = write_report(results, html)
+    if html is not None and out is not None and not same_file(html, out):
+        raise typer.BadParameter(f"--html {html} and --out {out} name two files; give one of them")
+    done = write_report(results, html or out or Path("report.html"))
     warn_all(done.warnings)
     typer.echo(f"wrote {done.path}: {done.pages} pages, {done.gaps} flagged gaps, {done.size / 1024:.0f} KiB")
 

@@ -272,3 +272,13 @@ def test_cli_report_refuses_to_overwrite_the_results(tagged_db: Path, tmp_path: 
         assert result.stderr == (f"error: --html {out} is the same file as the results file {tagged_db}, which "
                                  "writing it would replace; choose another --html path\n")
     assert tagged_db.read_bytes() == before
+
+
+def test_cli_report_refuses_html_and_out_naming_two_files(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.html", tmp_path / "b.html"
+    result = runner.invoke(app, ["report", str(TAGGED), "--html", str(a), "--out", str(b)])
+    output = " ".join(result.output.replace("│", " ").split())  # as rich wraps it in a box
+    assert result.exit_code == 2 and "name two files; give one of them" in output
+    assert list(tmp_path.iterdir()) == []
+    result = runner.invoke(app, ["report", str(TAGGED), "--html", str(a), "--out", str(a)])
+    assert result.exit_code == 0 and a.exists()
