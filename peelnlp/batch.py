@@ -23,7 +23,7 @@ from .daskclient import DASK_CONNECT_TIMEOUT, check_dask_address
 from .errors import InputError
 from .executors import Future, Loader, executor, load_model
 from .inputs import Task, count_pages, read_inputs
-from .outpaths import refuse_overwrite
+from .outpaths import check_output_folder, refuse_overwrite
 from .resultfiles import open_sink, output_format, status_csv_path
 from .results import Counts, ResultsSink, RunInfo
 from .sources import expand_paths
@@ -102,6 +102,7 @@ def score(
     out, fmt = Path(out), output_format(Path(out), to)
     for written in (out, status_csv_path(out)) if fmt == "csv" else (out,):
         refuse_overwrite(written, _input_files(inputs, written), "--out")
+    check_output_folder(out, "--out")
     sink, counts = open_sink(out, fmt), Counts()
     try:
         _score_into(sink, counts, job)

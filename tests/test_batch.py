@@ -618,3 +618,21 @@ def test_cli_workers_with_dask_is_a_usage_error(tmp_path: Path) -> None:
     output = " ".join(result.output.replace("│", " ").split())  # as rich wraps it in a box
     assert result.exit_code == 2 and "give --workers or --dask, not both" in output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["r.sqlite", "r.jsonl"])
+def test_cli_output_in_a_missing_folder_says_so(tmp_path: Path, name: str) -> None:
+    out = tmp_path / "nodir" / name
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: --out {out}: expected an existing folder, but {out.parent} does not exist; "
+                             "create it or choose a path in an existing folder\n")
+
+
+def test_cli_output_in_a_read_only_folder_says_so(tmp_path: Path, read_only_folder) -> None:
+    folder = read_only_folder()
+    out = folder / "r.sqlite"
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: --out {out}: the folder {folder} cannot be written (read-only media, or no "
+                             "write permission); choose a path in a writable folder\n")
