@@ -636,3 +636,20 @@ def test_cli_output_in_a_read_only_folder_says_so(tmp_path: Path, read_only_fold
     assert result.exit_code == 1
     assert result.stderr == (f"error: --out {out}: the folder {folder} cannot be written (read-only media, or no "
                              "write permission); choose a path in a writable folder\n")
+
+
+def test_inputs_csv_header_names_in_any_case(tmp_path: Path) -> None:
+    path = tmp_path / "pages.csv"
+    path.write_text('ID,Text\nmine,"The force should act.\n\n[on]1 June 2018 [comment]It acted.[/comment][/on]"\n')
+    [task] = list(read_inputs([str(path)]))
+    assert task.source.name == "mine" and task.fixed_id and task.source.text.startswith("The force should act.")
+
+
+def test_inputs_csv_without_a_header_quotes_only_the_start_of_its_first_row(tmp_path: Path) -> None:
+    path = tmp_path / "noheader.csv"
+    fields = ["a" * 5000, "b" * 5000, "c", "d", "e"]
+    path.write_text(",".join(fields) + "\n")
+    [task] = list(read_inputs([str(path)]))
+    error = task.source.error
+    assert error == (f"{path}: expected a header row with id,text columns; found ['{'a' * 60}…', '{'b' * 60}…', 'c'], "
+                     "… and 2 more fields; add an id,text header row")
