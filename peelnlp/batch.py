@@ -23,8 +23,10 @@ from .daskclient import DASK_CONNECT_TIMEOUT, check_dask_address
 from .errors import InputError
 from .executors import Future, Loader, executor, load_model
 from .inputs import Task, count_pages, read_inputs
-from .resultfiles import open_sink, output_format
+from .outpaths import check_output_folder, refuse_overwrite
+from .resultfiles import open_sink, output_format, status_csv_path
 from .results import Counts, ResultsSink, RunInfo
+from .sources import expand_paths
 
 DEFAULT_BATCH = 64
 MAX_FAILURES_KEPT = 20
@@ -91,13 +93,16 @@ def score(
     """
     if batch_size < 1 or (workers is not None and workers < 1):
         raise InputError(f"--batch-size and --workers must be at least 1; got {batch_size} and {workers}")
-    if dask:
+    if dask is not None:  # an empty address is a mistake, not a request to run locally
         check_dask_address(dask)
     cores = os.cpu_count() or 1
     # More processes than cores only share the cores, and each holds its own copy of the model.
     local = min(workers or cores, cores)
     job = _Job(tuple(inputs), model, local, batch_size, dask, dask_timeout, loader or load_model, on_progress)
     out, fmt = Path(out), output_format(Path(out), to)
+    for written in (out, status_csv_path(out)) if fmt == "csv" else (out,):
+        refuse_overwrite(written, _input_files(inputs, written), "--out")
+    check_output_folder(out, "--out")
     sink, counts = open_sink(out, fmt), Counts()
     try:
         _score_into(sink, counts, job)
@@ -109,6 +114,18 @@ def score(
     sink.finish(counts)
     return Summary(counts.ok, counts.skipped, counts.failed, out, fmt, tuple(counts.failures), local,
                    tuple(counts.warnings), counts.warned)
+
+
+def _input_files(inputs: Sequence[str], out: Path) -> Iterator[tuple[str, Path]]:
+    """The input files an output at ``out`` could be: those named, and the pages found in a named
+    directory when ``out`` could be one of them (only ``*.txt`` files are read from directories)."""
+    for item in inputs:
+        if item == "-":
+            continue
+        if not Path(item).is_dir():
+            yield "input", Path(item)
+        elif out.suffix == ".txt":
+            yield from (("input page", p) for p in expand_paths([item]) if isinstance(p, Path))
 
 
 def _score_into(sink: ResultsSink, counts: Counts, job: _Job) -> None:

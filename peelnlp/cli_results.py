@@ -3,7 +3,10 @@ and ``review`` them. They register on the ``peelnlp`` app defined in :mod:`peeln
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -47,13 +50,17 @@ def score(
 
     if fmt and to and fmt != to:
         raise typer.BadParameter(f"--format {fmt.value} and --to {to.value} disagree; give --format alone")
+    if workers is not None and dask is not None:
+        raise typer.BadParameter("--workers sets local worker processes, but with --dask the workers are the "
+                                 "cluster's (`dask worker --nworkers N`); give --workers or --dask, not both")
     given = fmt or to  # --to is the older name of --format, kept for existing scripts
     chosen = given.value if given else None
     bar = ProgressBar()
     try:
-        summary = score_pages(inputs, out, to=chosen, model=model, workers=workers,
-                              batch_size=batch_size, dask=dask,
-                              on_progress=None if quiet or not sys.stderr.isatty() else bar.update)
+        with _sigterm_as_interrupt():
+            summary = score_pages(inputs, out, to=chosen, model=model, workers=workers,
+                                  batch_size=batch_size, dask=dask,
+                                  on_progress=None if quiet or not sys.stderr.isatty() else bar.update)
     except KeyboardInterrupt as exc:
         bar.close()
         fail(_interrupted(out, chosen, exc.saved if isinstance(exc, Interrupted) else 0))
@@ -73,6 +80,24 @@ def score(
                f"{summary.failed} failed → {summary.out}", err=True)
     if summary.failed:
         raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (`kill`, a job scheduler's stop) as Ctrl-C, so a stopped run cleans up the same way."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread, where no handler can be set: SIGTERM keeps its default
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupted(out: Path, to: str | None, saved: int) -> str:
@@ -132,15 +157,20 @@ def gaps(
 @handle_errors
 def report(
     results: ResultsArg,
-    html: Annotated[Path, typer.Option("--html", "--out", help="The HTML file to write (self-contained; opens offline).")] = Path("report.html"),
+    html: Annotated[Path | None, typer.Option("--html", help="The HTML file to write (self-contained; opens offline) "
+                                              "[default: report.html]", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Another name for --html, as in `score`.", show_default=False)] = None,
 ) -> None:
     """Write one HTML report: headline counts, 4P coverage by force, the gap table, every page's timeline.
 
     Example: peelnlp report results.sqlite --html report.html
     """
+    from .outpaths import same_file
     from .report import write_report
 
-    done = write_report(results, html)
+    if html is not None and out is not None and not same_file(html, out):
+        raise typer.BadParameter(f"--html {html} and --out {out} name two files; give one of them")
+    done = write_report(results, html or out or Path("report.html"))
     warn_all(done.warnings)
     typer.echo(f"wrote {done.path}: {done.pages} pages, {done.gaps} flagged gaps, {done.size / 1024:.0f} KiB")
 

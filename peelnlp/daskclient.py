@@ -33,6 +33,8 @@ def check_dask_address(address: str) -> None:
         from distributed.comm import get_address_host_port
     except ImportError:
         raise PeelnlpError(_NEEDS_DASK) from None
+    if not address.strip():
+        raise InputError(_bad_address(address, "it is empty"))
     try:
         host, port = get_address_host_port(address)
     except ValueError as exc:

@@ -91,6 +91,9 @@ def _init_worker(loader: Loader, model: Path | None) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     warnings.simplefilter("ignore", ModelVersionWarning)  # the main process has warned
+    # A forked worker inherits the main process's SIGTERM handler; the pool ends its workers with
+    # SIGTERM, which must simply end them.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A failing initializer would make the pool start new workers forever: keep the error instead
     # and raise it at the first call, so the main process reports it once.
     try:

@@ -114,9 +114,11 @@ def _csv_tasks(path: Path) -> Iterator[Task]:
         with path.open("rb") as fh:
             lines = _CsvLines(fh, str(path))
             reader = csv.DictReader(lines)
-            if "text" not in (reader.fieldnames or ()):
+            header = reader.fieldnames or []
+            reader.fieldnames = [name.strip().lower() for name in header]  # any case: ID,Text as well as id,text
+            if "text" not in reader.fieldnames:
                 yield _failed(path.stem, str(path), f"{path}: expected a header row with id,text columns; "
-                                                    f"found {reader.fieldnames or 'no header'}")
+                                                    f"found {_quoted_row(header)}; add an id,text header row")
                 return
             lines.next_record()
             for row in reader:
@@ -127,6 +129,16 @@ def _csv_tasks(path: Path) -> Iterator[Task]:
         yield _failed(path.stem, where, f"{where}: unreadable CSV ({exc}); rows after it were not read")
     except OSError as exc:
         yield _failed(path.stem, str(path), f"{path}: cannot read ({exc.strerror or exc})")
+
+
+def _quoted_row(row: Sequence[str] | None, fields: int = 3, width: int = 60) -> str:
+    """A row for a message: a file with no header row has a page as its first row, which would
+    put kilobytes into the message (and into the failed record that keeps it)."""
+    if not row:
+        return "no header"
+    shown = [field if len(field) <= width else field[:width] + "…" for field in row[:fields]]
+    more = f", … and {len(row) - fields} more fields" if len(row) > fields else ""
+    return f"{shown}{more}"
 
 
 class _CsvLines:

@@ -24,9 +24,10 @@ from urllib.parse import quote
 from . import __version__
 from .gapquery import Gap, GapReport, collect, load_pages, scan_tagged
 from .gapsummary import GAP_STATUSES, UNKNOWN_FORCE, Summary
+from .outpaths import refuse_overwrite
 from .records import KINDS, STATUSES, STRANDS, Page, Segment
 from .report_assets import CSS, JS
-from .reviewstore import write_atomic
+from .reviewstore import results_files, write_atomic
 
 STATUS_LABEL = {"evidenced": "Evidenced", "concern": "Concern", "planned-only": "Planned only", "no-activity": "No activity"}
 STATUS_COLOUR = {"evidenced": "#1e6b3a", "concern": "#b3261e", "planned-only": "#c08400", "no-activity": "#7b8794"}
@@ -55,6 +56,7 @@ def write_report(results: Path, out: Path) -> ReportResult:
     from .resultload import ResultPages
 
     results = Path(results)
+    refuse_overwrite(Path(out), results_files(results), "--html")
     with ResultPages(results) as first_read:
         survey = _survey(page for _, page in scan_tagged(first_read))
         warnings = tuple(first_read.warnings())

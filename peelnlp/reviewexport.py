@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ResultsError
+from .outpaths import refuse_overwrite
 from .records import Page, parse_json
 from .resultload import connect_readonly
 from .results import in_chunks, is_sqlite
-from .reviewstore import Labels, SegmentKey, effective_decisions, segment_key, write_atomic
+from .reviewstore import Labels, SegmentKey, effective_decisions, results_files, segment_key, write_atomic
 
 
 def apply_decisions(page: Page, decisions: dict[SegmentKey, Labels]) -> tuple[Page, int]:
@@ -122,6 +123,7 @@ def export_feedback(results: Path, out: Path) -> ExportResult:
     Each record is checked with the corpus rules first; a page whose raw text is unavailable or
     does not match its record stops the export with a message naming it.
     """
+    refuse_overwrite(Path(out), results_files(Path(results)), "--export")
     decisions = effective_decisions(results)
     if not decisions:
         raise ResultsError(f"{results}: no review decisions to export; run `peelnlp review {results}` first")

@@ -71,6 +71,12 @@ def decisions_path(results: Path) -> Path:
     return results if is_sqlite(results) else results.with_name(results.name + SIDECAR_SUFFIX)
 
 
+def results_files(results: Path) -> list[tuple[str, Path]]:
+    """The files that hold a results file's data, which no output may replace: the results file
+    and, beside a JSON Lines one, its review decisions."""
+    return [("results file", results), ("review decisions file", results.with_name(results.name + SIDECAR_SUFFIX))]
+
+
 def writable_decisions_path(results: Path) -> Path:
     """:func:`decisions_path`, refused up front where it cannot be written: a review saves each
     decision the moment it is made."""

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
 import socketserver
 import sqlite3
@@ -548,3 +549,107 @@ def test_a_line_nested_too_deeply_fails_alone(tmp_path: Path) -> None:
     inputs.write_text("[" * 100_000 + "\n" + json.dumps({"id": "ok", "text": page}) + "\n")
     summary = batch.score([str(inputs)], tmp_path / "r.jsonl", workers=1, loader=stand_in)
     assert (summary.scored, summary.failed) == (1, 1) and "nested too deeply" in summary.failures[0]
+
+
+@pytest.mark.parametrize(("name", "options"), [("in.jsonl", []), ("in.csv", []), ("in_status.csv", []),
+                                               ("wm.txt", []), ("wm.txt", ["--format", "jsonl"])])
+def test_cli_refuses_to_overwrite_an_input(tmp_path: Path, name: str, options: list[str]) -> None:
+    page = (PAGES / "300035.txt").read_text(encoding="utf-8")
+    source = tmp_path / name
+    source.write_text(page if name.endswith(".txt") else
+                      json.dumps({"id": "a", "text": page}) + "\n" if name.endswith(".jsonl") else "id,text\na,x\n")
+    before = source.read_bytes()
+    out = tmp_path / ("in.csv" if name == "in_status.csv" else name)  # in.csv also writes in_status.csv
+    result = runner.invoke(app, ["score", str(source), "--out", str(out), *options])
+    assert result.exit_code == 1 and "is the same file as the input" in result.stderr, result.output
+    assert "choose another --out path" in result.stderr and "--format" not in result.stderr
+    assert source.read_bytes() == before and sorted(tmp_path.iterdir()) == [source]
+
+
+def test_cli_refuses_an_output_that_is_a_page_of_an_input_directory(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    shutil.copytree(PAGES, pages)
+    page = next(pages.rglob("*.txt"))
+    result = runner.invoke(app, ["score", str(pages), "--out", str(page), "--format", "jsonl"])
+    assert result.exit_code == 1 and "is the same file as the input page" in result.stderr
+    assert page.read_bytes() == next(PAGES.rglob(page.name)).read_bytes()
+
+
+class Terminate:
+    """A progress callback that sends this process SIGTERM once the first batch is written."""
+
+    def __call__(self, progress: batch.Progress) -> None:
+        if progress.done:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def not_handled(signum: int, frame: object) -> None:
+    raise RuntimeError("SIGTERM reached the test's own handler: the score command did not handle it")
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.csv"])
+def test_cli_sigterm_is_handled_like_ctrl_c(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    real = batch.score
+    monkeypatch.setattr(batch, "score", lambda inputs, out, **options: real(
+        inputs, out, **{**options, "workers": 1, "batch_size": 2, "loader": stand_in, "on_progress": Terminate()}))
+    previous = signal.signal(signal.SIGTERM, not_handled)  # without the fix, SIGTERM would end pytest
+    try:
+        result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / name)])
+        assert signal.getsignal(signal.SIGTERM) is not_handled  # put back as the run ends
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 130, result.output
+    assert result.stderr.startswith("error: interrupted; nothing was written: ")
+    assert list(tmp_path.iterdir()) == []  # no .part file left
+
+
+def test_cli_empty_dask_address_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "r.sqlite"), "--dask", ""])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["error: --dask expects a scheduler address such as tcp://HOST:8786; found "
+                                          "'' (it is empty); give the address that `dask scheduler` prints"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_workers_with_dask_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(tmp_path / "r.sqlite"), "--workers", "4",
+                                 "--dask", "tcp://127.0.0.1:8786"])
+    output = " ".join(result.output.replace("│", " ").split())  # as rich wraps it in a box
+    assert result.exit_code == 2 and "give --workers or --dask, not both" in output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["r.sqlite", "r.jsonl"])
+def test_cli_output_in_a_missing_folder_says_so(tmp_path: Path, name: str) -> None:
+    out = tmp_path / "nodir" / name
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: --out {out}: expected an existing folder, but {out.parent} does not exist; "
+                             "create it or choose a path in an existing folder\n")
+
+
+def test_cli_output_in_a_read_only_folder_says_so(tmp_path: Path, read_only_folder) -> None:
+    folder = read_only_folder()
+    out = folder / "r.sqlite"
+    result = runner.invoke(app, ["score", str(PAGES), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: --out {out}: the folder {folder} cannot be written (read-only media, or no "
+                             "write permission); choose a path in a writable folder\n")
+
+
+def test_inputs_csv_header_names_in_any_case(tmp_path: Path) -> None:
+    path = tmp_path / "pages.csv"
+    path.write_text('ID,Text\nmine,"The force should act.\n\n[on]1 June 2018 [comment]It acted.[/comment][/on]"\n')
+    [task] = list(read_inputs([str(path)]))
+    assert task.source.name == "mine" and task.fixed_id and task.source.text.startswith("The force should act.")
+
+
+def test_inputs_csv_without_a_header_quotes_only_the_start_of_its_first_row(tmp_path: Path) -> None:
+    path = tmp_path / "noheader.csv"
+    fields = ["a" * 5000, "b" * 5000, "c", "d", "e"]
+    path.write_text(",".join(fields) + "\n")
+    [task] = list(read_inputs([str(path)]))
+    error = task.source.error
+    assert error == (f"{path}: expected a header row with id,text columns; found ['{'a' * 60}…', '{'b' * 60}…', 'c'], "
+                     "… and 2 more fields; add an id,text header row")

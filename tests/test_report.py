@@ -260,3 +260,25 @@ def test_cli_report_on_a_directory_says_it_is_one(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output == (f"error: {tmp_path}: is a directory, not a results file; expected the SQLite database "
                              "or JSON Lines file `peelnlp score --out FILE` wrote: give that file's path\n")
+
+
+def test_cli_report_refuses_to_overwrite_the_results(tagged_db: Path, tmp_path: Path) -> None:
+    before = tagged_db.read_bytes()
+    hard_link = tmp_path / "report.html"
+    hard_link.hardlink_to(tagged_db)
+    for out in (tagged_db, hard_link):
+        result = runner.invoke(app, ["report", str(tagged_db), "--html", str(out)])
+        assert result.exit_code == 1
+        assert result.stderr == (f"error: --html {out} is the same file as the results file {tagged_db}, which "
+                                 "writing it would replace; choose another --html path\n")
+    assert tagged_db.read_bytes() == before
+
+
+def test_cli_report_refuses_html_and_out_naming_two_files(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.html", tmp_path / "b.html"
+    result = runner.invoke(app, ["report", str(TAGGED), "--html", str(a), "--out", str(b)])
+    output = " ".join(result.output.replace("│", " ").split())  # as rich wraps it in a box
+    assert result.exit_code == 2 and "name two files; give one of them" in output
+    assert list(tmp_path.iterdir()) == []
+    result = runner.invoke(app, ["report", str(TAGGED), "--html", str(a), "--out", str(a)])
+    assert result.exit_code == 0 and a.exists()

@@ -407,3 +407,17 @@ def test_review_where_the_folder_cannot_be_written_refuses_before_ranking(tagged
     monkeypatch.setattr(reviewstore.os, "access", lambda path, mode: False if mode & os.W_OK else real_access(path, mode))
     result = runner.invoke(app, ["review", str(tagged_db)], input="a\nq\n")
     assert result.exit_code == 1 and "review decisions cannot be saved" in result.output, result.output
+
+
+@pytest.mark.parametrize("target", ["results", "link", "sidecar"])
+def test_cli_export_refuses_to_overwrite_the_results_or_their_decisions(results: Path, tmp_path: Path, target: str) -> None:
+    runner.invoke(app, ["review", str(results)], input="a\nq\n")
+    sidecar = Path(str(results) + ".review.sqlite")
+    before = results.read_bytes(), sidecar.read_bytes()
+    out = {"results": results, "sidecar": sidecar, "link": tmp_path / "link.jsonl"}[target]
+    if target == "link":
+        out.symlink_to(results)
+    result = runner.invoke(app, ["review", str(results), "--export", str(out)])
+    assert result.exit_code == 1 and "is the same file as the" in result.stderr
+    assert "choose another --export path" in result.stderr
+    assert (results.read_bytes(), sidecar.read_bytes()) == before
