@@ -38,6 +38,7 @@ _KNOWN_STATUS = re.compile(
     re.I,
 )
 _TAG = re.compile(r"\[(/?)(on|status|comment)\]", re.I)
+_A_DATE = re.compile(DATE_PATTERN, re.I)
 # Spaces that HTML and word processors leave in copied text ("&nbsp;" lines between paragraphs,
 # bullets indented with no-break spaces): to a reader they are plain spaces.
 _ODD_SPACE = re.compile("[\u00a0\u2007\u202f]")
@@ -103,7 +104,7 @@ def _split_timeline(body: str, warnings: list[str]) -> tuple[str, list[Entry]]:
     m = _first_date_line(body)
     if m is None:
         return body, []
-    return body[: m.start()], _plain_entries(body[m.start():])
+    return body[: m.start()], _plain_entries(body[m.start():], warnings)
 
 
 def _first_date_line(body: str) -> re.Match[str] | None:
@@ -145,7 +146,7 @@ def _markup_entry(chunk: str, warnings: list[str]) -> list[Entry]:
     tags = _Tags(chunk)
     if not tags.opens:
         return _untagged_entry(chunk, warnings)
-    date = to_iso(chunk[: tags.opens[0].start()])
+    date = _date(chunk[: tags.opens[0].start()], warnings)
     entries, outside, nxt = [], [], 0
     for m in tags.opens:
         if m.start() < nxt:
@@ -207,7 +208,7 @@ class _Tags:
 def _untagged_entry(chunk: str, warnings: list[str]) -> list[Entry]:
     """``[on]date`` followed by text with no [status]/[comment] tag: a status word or a comment."""
     m = re.match(rf"\s*(?P<date>{DATE_PATTERN})?", chunk, re.I)
-    date = to_iso(m.group("date")) if m and m.group("date") else None
+    date = _date(m.group("date"), warnings) if m and m.group("date") else None
     body = _strip_tags(chunk[m.end() if m else 0 :])
     if not body:
         if chunk.strip(" \n[]/on"):
@@ -217,16 +218,24 @@ def _untagged_entry(chunk: str, warnings: list[str]) -> list[Entry]:
     return [Entry(date=date, status=status) if status else Entry(date=date, comment=body)]
 
 
+def _date(text: str, warnings: list[str]) -> str | None:
+    """The ISO date in ``text``; a date that cannot be (31/02/2019, or month first: 13/25/2019) is a warning."""
+    iso = to_iso(text)
+    if iso is None and (found := _A_DATE.search(text)):
+        warnings.append(f"{found.group().strip()!r} is not a date (numeric dates are day first); the entry is undated")
+    return iso
+
+
 def _strip_tags(body: str) -> str:
     return (_TAG.sub(" ", body) if _TAG.search(body) else body).strip()
 
 
-def _plain_entries(text: str) -> list[Entry]:
+def _plain_entries(text: str, warnings: list[str]) -> list[Entry]:
     """A date line with a status word is a status change; a date line then paragraphs is a comment."""
     entries: list[Entry] = []
     marks = [m for m in _DATE_LINE.finditer(text) if _is_timeline_line(m)]
     for m, nxt in zip(marks, [*marks[1:], None]):
-        date, rest = to_iso(m.group("date")), m.group("rest").strip()
+        date, rest = _date(m.group("date"), warnings), m.group("rest").strip()
         body = text[m.end() : nxt.start() if nxt else len(text)].strip()
         if rest:
             entries.append(Entry(date=date, status=_status_word(rest, after_separator=bool(m.group("sep")))))

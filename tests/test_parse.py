@@ -280,3 +280,9 @@ def test_parser_never_raises_on_page_like_text(text):
 def test_parser_never_raises_on_any_text(text):
     parse_page(text)
 
+
+
+def test_a_date_that_cannot_be_is_a_warning():
+    page = parse_page("T (1)\n\nThe force should act.\n\n31/02/2019 complete\n\n1 June 2019\n\nDone.")
+    assert [e.date for e in page.timeline] == [None, "2019-06-01"]
+    assert page.warnings == ("'31/02/2019' is not a date (numeric dates are day first); the entry is undated",)
