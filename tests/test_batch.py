@@ -402,23 +402,19 @@ def score_in_a_program(out: Path, address: str) -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, timeout=120)
 
 
-def test_cli_silent_listener_is_one_line_within_the_timeout(tmp_path: Path, silent_listener: str) -> None:
+@pytest.mark.parametrize(("server", "message"), [
+    ("silent_listener", "error: cannot reach a dask scheduler at '{}' (it did not answer within 1 s); check the address "
+                        "(e.g. tcp://scheduler:8786) and that the scheduler is running"),
+    ("not_a_scheduler", "error: '{}' did not answer as a dask scheduler (it sent something else); give the address that "
+                        "`dask scheduler` prints (port 8786 by default), not another service's"),
+], ids=["silent listener", "not a scheduler"])
+def test_cli_address_that_is_no_scheduler_is_one_line(tmp_path: Path, request: pytest.FixtureRequest,
+                                                      server: str, message: str) -> None:
     pytest.importorskip("distributed")
-    result = score_in_a_program(tmp_path / "r.sqlite", silent_listener)
+    address = request.getfixturevalue(server)
+    result = score_in_a_program(tmp_path / "r.sqlite", address)
     assert result.returncode == 1
-    assert result.stderr.splitlines() == [f"error: cannot reach a dask scheduler at '{silent_listener}' (it did not answer "
-                                          "within 1 s); check the address (e.g. tcp://scheduler:8786) and that the "
-                                          "scheduler is running"]
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_cli_server_that_is_not_a_scheduler_is_named_as_such(tmp_path: Path, not_a_scheduler: str) -> None:
-    pytest.importorskip("distributed")
-    result = score_in_a_program(tmp_path / "r.sqlite", not_a_scheduler)
-    assert result.returncode == 1
-    assert result.stderr.splitlines() == [f"error: '{not_a_scheduler}' did not answer as a dask scheduler (it sent "
-                                          "something else); give the address that `dask scheduler` prints (port 8786 "
-                                          "by default), not another service's"]
+    assert result.stderr.splitlines() == [message.format(address)]
     assert list(tmp_path.iterdir()) == []
 
 
