@@ -237,6 +237,9 @@ def _plain_entries(text: str, warnings: list[str]) -> list[Entry]:
     for m, nxt in zip(marks, [*marks[1:], None]):
         date, rest = _date(m.group("date"), warnings), m.group("rest").strip()
         body = text[m.end() : nxt.start() if nxt else len(text)].strip()
+        first, _, after = body.partition("\n")
+        if not rest and _KNOWN_STATUS.match(first.strip("[]. \t")):  # "Friday 3rd March 2017⏎Being Progressed."
+            rest, body = first, after.strip()
         if rest:
             entries.append(Entry(date=date, status=_status_word(rest, after_separator=bool(m.group("sep")))))
         if body:

@@ -286,3 +286,10 @@ def test_a_date_that_cannot_be_is_a_warning():
     page = parse_page("T (1)\n\nThe force should act.\n\n31/02/2019 complete\n\n1 June 2019\n\nDone.")
     assert [e.date for e in page.timeline] == [None, "2019-06-01"]
     assert page.warnings == ("'31/02/2019' is not a date (numeric dates are day first); the entry is undated",)
+
+
+def test_a_status_on_the_line_after_its_date():
+    page = parse_page("T (1)\n\nThe force should act.\n\nFriday 3rd March 2017\nBeing Progressed.\n\n3 Sept 2019\nComplete\n\n"
+                      "1 October 2019\n\nThe force has acted.")
+    assert [(e.date, e.status or e.comment) for e in page.timeline] == [
+        ("2017-03-03", "being-progressed"), ("2019-09-03", "complete"), ("2019-10-01", "The force has acted.")]
