@@ -16,6 +16,9 @@ from .abbreviations import after_abbreviation
 
 # "\uf0b7" and "\uf0a7" are the bullets of Word's Symbol and Wingdings fonts, pasted as text.
 BULLETS = "•◦▪●○■·‣⁃\uf0b7\uf0a7"
+SECOND_LEVEL = "◦○o▪\uf0a7"  # the glyphs HTML and Word give a list's second level (Word's "o" is a letter)
+BULLET_MARK = re.compile(f"[{BULLETS}]")
+URL_LINE = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")  # a stray address copied with a page
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 # A bullet mark, a list marker opening a line, or a dash after a colon or semicolon. The line break,
 # colon or semicolon before a marker is matched, not looked behind at: a pattern that opens with a

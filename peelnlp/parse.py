@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
+from .boundaries import URL_LINE
 from .dates import DATE_PATTERN, to_iso
 from .errors import PageError
 from .forces import find_force
@@ -19,7 +20,6 @@ from .recsplit import split_recommendations
 MAX_PAGE_CHARS = 2_000_000
 
 _TITLE_ID = re.compile(r"\((\d+|[A-Za-z][\w-]*-\d+)\)\s*$")
-_URL_LINE = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")
 _FURNITURE = re.compile(r"^\s*(?:back to top|return to top|share this page|print this page|top of page)\s*$", re.I)
 _NOT_FOUND = re.compile(r"^\s*404 Page not found\s*", re.I)
 _DATE_LINE = re.compile(
@@ -90,7 +90,7 @@ def _split_title(text: str) -> tuple[str | None, str]:
     lines = text.lstrip("\n").split("\n", 1)
     first = lines[0].strip()
     rest = lines[1] if len(lines) > 1 else ""
-    if _URL_LINE.match(first):
+    if URL_LINE.match(first):
         return _split_title(rest)
     if first and _TITLE_ID.search(first) and "[on]" not in first.lower():
         return first, rest
@@ -170,7 +170,7 @@ def _markup_entry(chunk: str, warnings: list[str]) -> list[Entry]:
 
 def _without_page_furniture(text: str) -> str:
     """Text outside the tags without the web page's own lines: addresses, "Back to top"."""
-    kept = (line for line in text.splitlines() if not _URL_LINE.match(line) and not _FURNITURE.match(line))
+    kept = (line for line in text.splitlines() if not URL_LINE.match(line) and not _FURNITURE.match(line))
     return "\n".join(kept).strip()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .boundaries import BULLETS, ITEM
+from .boundaries import BULLET_MARK, BULLETS, ITEM, SECOND_LEVEL
 from .parse import normalise_text
 from .recsplit import HEADING, clean_rec
 
@@ -15,8 +15,6 @@ from .recsplit import HEADING, clean_rec
 # Typed at a line's start, "a." and "iv." are marks too (in a page's text they end too many words).
 _MARK = re.compile(rf"^([ \t]*)(?:([{BULLETS}*–-]|o(?=[ \t]))|({ITEM}|(?:[a-z]|[ivx]{{1,4}})\.))[ \t]+(?=\S)")
 _NUMBER = re.compile(r"\(?(\d+)")
-_SECOND_LEVEL = "◦○o▪\uf0a7"
-_RUN_IN_BULLET = re.compile(f"[{BULLETS}]")
 
 
 @dataclass
@@ -54,7 +52,7 @@ def _items(lines: list[str], marked_list: bool) -> list[_Item]:
             continue
         m = _MARK.match(line)
         if m:
-            level = (len(m.group(1).expandtabs(4)), int((m.group(2) or "") in _SECOND_LEVEL))
+            level = (len(m.group(1).expandtabs(4)), int((m.group(2) or "") in SECOND_LEVEL))
             top = top or level
             if items and (level[0] > top[0] or level[1] > top[1]):
                 items[-1].subitems.append(line[m.end():].strip())
@@ -70,7 +68,7 @@ def _items(lines: list[str], marked_list: bool) -> list[_Item]:
 
 def _without_lead_ins(items: list[_Item]) -> list[str]:
     """Item texts, run-in bullets split; a lead-in ("The force should:") is none of them."""
-    parts = [(part.strip(), item.marked) for item in items for part in _RUN_IN_BULLET.split(item.text())]
+    parts = [(part.strip(), item.marked) for item in items for part in BULLET_MARK.split(item.text())]
     return [text for text, marked in parts if marked or not text.endswith(":")]
 
 

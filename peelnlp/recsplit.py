@@ -13,7 +13,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from .boundaries import BULLETS, ITEM, run_in_lists
+from .boundaries import BULLET_MARK, BULLETS, ITEM, SECOND_LEVEL, URL_LINE, run_in_lists
 
 HEADING = re.compile(
     r"^(?:causes? of concern|areas? for improvement|recommendations?(?:\s+\d+)?|"
@@ -22,7 +22,6 @@ HEADING = re.compile(
 )
 _INLINE_LABEL = re.compile(r"^(?:recommendations?(?:\s+\d+)?|areas? for improvement)\s*(?::|\s[-–])\s*", re.I)
 _CONCERN_LABEL = re.compile(r"^causes? of concern\s*[:\-–]\s*\S", re.I)
-_URL = re.compile(r"^\s*(?:https?://|www\.)\S*\s*$")
 _DIRECTIVE = re.compile(r"\b(?:should|must|recommends?|we expect)\b", re.I)
 _NUMBERED = re.compile(r"^\s*(?:\d{1,2}[.)]|\(\d{1,2}\))\s*(?=\S)")
 _BULLET = re.compile(
@@ -36,10 +35,8 @@ _LEADING_AND = re.compile(r"^(?:and|or)\b\s*|^and(?=(?:make|ensure|take|put|deve
 # A list marker at the start of a line or after a colon or semicolon (matched there, so that the
 # pattern does not try a look-behind at every character).
 _ITEM_MARK = re.compile(rf"(?m)(^|[:;])[ \t]*(?:[-*–]|{ITEM})[ \t]+")
-_SECOND_LEVEL = "◦○o▪\uf0a7"
 # A paragraph that opens with a list mark is an item, however short: never a heading.
 _LIST_START = re.compile(rf"^(?:[{BULLETS}]|[-*–o][ \t]|{ITEM}[ \t])")
-_BULLET_CHAR = re.compile(f"[{BULLETS}]")
 
 
 @dataclass
@@ -52,7 +49,7 @@ class _State:
 
 def clean_rec(text: str) -> str:
     """A recommendation's text as compared: no bullet marks, no trailing ``;``/``and``/``.``, single spaces."""
-    text = _ITEM_MARK.sub(r"\1 ", _BULLET_CHAR.sub(" ", text))
+    text = _ITEM_MARK.sub(r"\1 ", BULLET_MARK.sub(" ", text))
     text = " ".join(text.split())
     text = _LEADING_AND.sub("", text).strip()
     return _strip_trailing(text)
@@ -103,7 +100,7 @@ def _paragraphs(head: str) -> list[str]:
     for block in re.split(r"\n[ \t]*\n", head):
         for p in re.split(r"\n(?=[ \t]*(?:\d{1,2}[.)]|\(\d{1,2}\))[ \t]*[A-Za-z])", block):
             p = p.strip()
-            if p and not _URL.match(p):
+            if p and not URL_LINE.match(p):
                 out.append(p)
     return out
 
@@ -270,7 +267,7 @@ def _bullet_level(para: str, mark: re.Match[str], breaks: list[int]) -> tuple[in
     line_start = breaks[k - 1] + 1 if k else None
     at_line_start = line_start is not None and glyph - line_start <= 40 and not para[line_start:glyph].strip()
     indent = len(para[line_start:glyph].expandtabs(4)) if at_line_start else None
-    return indent, int(para[glyph] in _SECOND_LEVEL)
+    return indent, int(para[glyph] in SECOND_LEVEL)
 
 
 def _run_in_list(para: str) -> tuple[str, list[str]] | None:
