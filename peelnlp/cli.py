@@ -55,12 +55,14 @@ def format_option(text: str, json: str) -> Any:
 FormatOpt = format_option("a readable outline", "the page record (JSON Lines for several pages)")
 
 
-def warn_all(lines: Sequence[str], most: int | None = None) -> None:
-    """Each line as a `warning:`; past ``most``, how many more there were."""
+def warn_all(lines: Sequence[str], most: int | None = None, more: int = 0, of: str = "") -> None:
+    """Each line as a `warning:`, the first ``most`` of them; then how many more there were (those
+    left out here, plus ``more`` the caller did not keep), as "… and N more{of}"."""
     for line in lines[:most]:
         typer.echo(f"warning: {line}", err=True)
-    if most is not None and len(lines) > most:
-        typer.echo(f"warning: … and {len(lines) - most} more", err=True)
+    more += max(0, len(lines) - most) if most is not None else 0
+    if more:
+        typer.echo(f"warning: … and {more} more{of}", err=True)
 
 
 def fail(message: str) -> None:

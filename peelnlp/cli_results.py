@@ -67,11 +67,8 @@ def score(
         raise typer.Exit(130) from None
     finally:
         bar.close()
-    for message in summary.warnings:
-        typer.echo(f"warning: {message}", err=True)
-    if summary.warned > len(summary.warnings):
-        typer.echo(f"warning: … and {summary.warned - len(summary.warnings)} more pages read with a warning "
-                   "(see their warnings in the results)", err=True)
+    warn_all(summary.warnings, more=summary.warned - len(summary.warnings),
+             of=" pages read with a warning (see their warnings in the results)")
     for message in summary.failures:
         fail(message)
     if summary.failed > len(summary.failures):
