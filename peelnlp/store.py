@@ -29,6 +29,7 @@ FORMAT_VERSION = 1
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
 PARTS = ("featurizer", "kind", "strands", "linker")
 STALE_SECONDS = 86_400
+RESTORE_META = "restore the meta.json `peelnlp train` wrote, or retrain with `peelnlp train`"
 
 
 def feature_layout() -> str:
@@ -205,7 +206,7 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
 def verify_files(model_dir: Path, meta: dict[str, Any]) -> None:
     """Refuse the folder unless every part is present and has the recorded SHA-256."""
     meta_path, files = Path(model_dir) / "meta.json", meta.get("files")
-    restore = "restore the meta.json `peelnlp train` wrote, or retrain with `peelnlp train`"
+    restore = RESTORE_META
     if not isinstance(files, dict):
         raise ModelError(f"{meta_path}: has no \"files\" object of the model files' SHA-256 digests (found "
                          f"{'none' if files is None else type(files).__name__}), so the files cannot be checked before loading; {restore}")
@@ -235,8 +236,8 @@ def _check_thresholds(meta_path: Path, thresholds: Any) -> None:
         for key in keys:
             value = value.get(key) if isinstance(value, dict) else None
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ModelError(f"{meta_path}: expected a number at thresholds.{'.'.join(keys)}, found {value!r}; restore "
-                             f"the meta.json `peelnlp train` wrote, or retrain with `peelnlp train`")
+            raise ModelError(f"{meta_path}: expected a number at thresholds.{'.'.join(keys)}, found {value!r}; "
+                             f"{RESTORE_META}")
 
 
 class ModelVersionWarning(UserWarning):
