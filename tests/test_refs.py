@@ -1,0 +1,32 @@
+import pytest
+
+from peelnlp.refs import explicit_refs
+
+
+@pytest.mark.parametrize("text, numbers", [
+    ("In relation to recommendation 2, the force has", {2}),
+    ("(Recommendation 4) training", {4}),
+    ("recommendations 1, 2 and 5 are closed", {1, 2, 5}),
+    ("Recommendations 2-4 are complete", {2, 3, 4}),
+    ("recommendations 1 to 3", {1, 2, 3}),
+    ("recommendation 1 and recommendation 4", {1, 4}),
+    ("For Recommendation 1a the force", {1}),
+    ("Rec 3 is complete.", {3}),
+    ("Recs 1 and 2 are done", {1, 2}),
+    ("Rec. 5 – complete", {5}),
+    ("Recommendation three has been met", {3}),
+    ("recommendations two to four", {2, 3, 4}),
+])
+def test_references_are_read(text, numbers):
+    assert explicit_refs(text) == numbers
+
+
+@pytest.mark.parametrize("text", [
+    "the recommendations 2018 report",  # a year, not recommendations 20 and 18
+    "records 3 and 4 were checked",
+    "the recommendation oneself",
+    "Rec3",
+    "recommendations were made",
+])
+def test_what_is_not_a_reference(text):
+    assert explicit_refs(text) == frozenset()
