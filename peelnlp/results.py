@@ -29,6 +29,7 @@ the database stays consistent (WAL journal). The JSON Lines and CSV outputs are 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -262,4 +263,16 @@ class SQLiteSink:
                 "UPDATE runs SET finished = ?, n_ok = ?, n_failed = ?, n_skipped = ?, state = ? WHERE run_id = ?",
                 (_now(), counts.ok, counts.failed, counts.skipped, state, self.run_id),
             )
+        settle_journal(self.conn)
         self.conn.close()
+
+
+def settle_journal(conn: sqlite3.Connection) -> None:
+    """Leave the database one file, in rollback-journal mode, once the writing is done.
+
+    WAL mode lets a run commit batches while others read, but a WAL database is read through a
+    -shm file beside it, which a read-only reader (``gaps``, ``report``) creates and cannot remove,
+    and which a folder on read-only media does not allow at all. Another connection still open
+    keeps the mode as it is; the next writer sets WAL again."""
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA journal_mode=DELETE")

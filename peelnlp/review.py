@@ -19,7 +19,7 @@ from pathlib import Path
 from .gapquery import fetch_tagged, scan_tagged
 from .records import Page, Segment
 from .reviewqueue import ReviewItem, review_queue
-from .reviewstore import DecisionStore, Labels, effective_decisions, writable_decisions_path
+from .reviewstore import DecisionStore, Labels, effective_decisions, settle, writable_decisions_path
 
 KeyReader = Callable[[], str]
 Writer = Callable[[str], None]
@@ -251,18 +251,23 @@ def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = 
     from .resultload import ResultPages
 
     results = Path(results)
-    with ResultPages(results) as pages:
-        writable_decisions_path(results)  # before ranking, which takes a while on a large file
-        # Rank first: a bad file fails here and leaves no decision store behind.
-        items = review_queue(scan_tagged(pages), effective_decisions(results))
-        for line in pages.warnings() if warn else ():
-            warn(line)
-        if not items:
-            write("nothing to review: no flagged gap or unsure segment is left undecided\n")
-            return ReviewOutcome()
-        store = DecisionStore(results)
-        try:
-            write(f"{len(items)} segment(s) to review, least certain first; decisions are saved to {store.path}\n")
-            return ReviewLoop(items, partial(fetch_tagged, pages), store, read_key, write, color).run()
-        finally:
-            store.close()
+    store: DecisionStore | None = None
+    try:
+        with ResultPages(results) as pages:
+            writable_decisions_path(results)  # before ranking, which takes a while on a large file
+            # Rank first: a bad file fails here and leaves no decision store behind.
+            items = review_queue(scan_tagged(pages), effective_decisions(results))
+            for line in pages.warnings() if warn else ():
+                warn(line)
+            if not items:
+                write("nothing to review: no flagged gap or unsure segment is left undecided\n")
+                return ReviewOutcome()
+            store = DecisionStore(results)
+            try:
+                write(f"{len(items)} segment(s) to review, least certain first; decisions are saved to {store.path}\n")
+                return ReviewLoop(items, partial(fetch_tagged, pages), store, read_key, write, color).run()
+            finally:
+                store.close()
+    finally:
+        if store is not None:
+            settle(store.path)

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .errors import ResultsError
 from .records import Page, Segment
 from .resultload import check_results_path, connect_readonly
-from .results import is_sqlite
+from .results import is_sqlite, settle_journal
 
 SIDECAR_SUFFIX = ".review.sqlite"
 
@@ -124,6 +125,8 @@ class DecisionStore:
         self.path = writable_decisions_path(results)
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            # WAL: each decision commits while the results' reader holds the same file open.
+            self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.executescript(_TABLE)
         except sqlite3.DatabaseError as exc:
             raise ResultsError(f"{self.path}: cannot store review decisions ({exc}); "
@@ -167,6 +170,14 @@ class DecisionStore:
         with contextlib.suppress(sqlite3.Error):
             self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self.conn.close()
+
+
+def settle(path: Path) -> None:
+    """Leave a decision store one file (:func:`peelnlp.results.settle_journal`) once every
+    connection to it has closed."""
+    with contextlib.suppress(sqlite3.Error):  # never create the file, nor fail the review over it
+        with contextlib.closing(sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, timeout=1)) as conn:
+            settle_journal(conn)
 
 
 def _dumps(value: Any) -> str:

@@ -247,11 +247,17 @@ def test_cli_warns_of_each_record_left_out_and_lists_the_rest(tmp_path: Path) ->
 
 
 def test_cli_reads_a_database_in_a_read_only_folder(tagged_db: Path, read_only_folder) -> None:
-    # The database is in WAL mode, which SQLite reads through a -shm file it cannot create there.
     db = read_only_folder(tagged_db) / tagged_db.name
     result = runner.invoke(app, ["gaps", str(db), "--summary"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("6 flagged of 8 recommendations on 4 pages\n")
+
+
+def test_reading_a_database_leaves_nothing_beside_it(tagged_db: Path) -> None:
+    """A finished run's database is one file, and reading it adds none (no -wal or -shm)."""
+    before = sorted(p.name for p in tagged_db.parent.iterdir())
+    assert runner.invoke(app, ["gaps", str(tagged_db), "--summary"]).exit_code == 0
+    assert sorted(p.name for p in tagged_db.parent.iterdir()) == before == [tagged_db.name]
 
 
 def test_cli_gaps_on_a_directory_says_it_is_one(tmp_path: Path) -> None:

@@ -346,6 +346,7 @@ def test_a_database_whose_log_holds_changes_is_not_read_stale_from_a_read_only_f
     db = tmp_path / "r.sqlite"
     write_db(db, tagged_pages())
     writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")  # as a run still writing has it
     writer.execute("PRAGMA wal_autocheckpoint=0")  # the change stays in r.sqlite-wal
     writer.execute("UPDATE pages SET title = 'changed'")
     folder = read_only_folder(db, db.with_name("r.sqlite-wal"))

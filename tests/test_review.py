@@ -191,6 +191,12 @@ def test_decisions_are_in_the_database_file_itself_after_a_review(tagged_db: Pat
     assert len(decisions(tmp_path / "copy.sqlite")) == 1
 
 
+def test_a_review_leaves_the_database_one_file(tagged_db: Path) -> None:
+    run_review(tagged_db, keys("kc"), lambda text: None)
+    assert [p.name for p in tagged_db.parent.iterdir()] == [tagged_db.name]
+    assert sqlite3.connect(tagged_db).execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
 def test_store_effective_ignores_undone(tagged_db: Path, tmp_path: Path) -> None:
     page = next(p for p in load_pages(TAGGED) if p.id == "200104")
     store = DecisionStore(tagged_db)
