@@ -1,4 +1,5 @@
-"""Explicit references to a page's recommendations: "(recommendation 3)", "recs 1 and 2"."""
+"""Explicit references to a page's recommendations: "(recommendation 3)", "recs 1 and 2", "R2",
+"the second recommendation"."""
 
 from __future__ import annotations
 
@@ -6,13 +7,20 @@ import re
 from functools import lru_cache
 
 _WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-_NUMBER = r"(?:\d{1,2}(?!\d)|(?:" + "|".join(_WORDS) + r")\b)"
-# "Rec 3" and "Recs. 1-2" are how liaison leads often write it; "records 3" is not a reference,
-# and a year ("the recommendations 2018 report") is not two of them.
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+_SEP = r"\s*(?:,|and|&|or|-|–|to)?\s*"
+_DIGIT = r"\d{1,2}(?!\d)"
+_WORD = r"(?:" + "|".join(_WORDS) + r")\b"
+# "Rec 3" and "Recs. 1-2" are how liaison leads often write it; "records 3" is not a reference, and
+# a year ("the recommendations 2018 report") is not two of them. A list is all figures or all
+# words: "Rec 4 – Two further investigators" names recommendation 4 only.
 _REF = re.compile(
     r"\b(?:recommendations?|recs?\b\.?)\s*(?:no\.?\s*|number\s*)?"
-    rf"((?:{_NUMBER}\s*(?:,|and|&|or|-|–|to)?\s*)+)", re.I)
-_RANGE = re.compile(rf"{_NUMBER}\s*(?:-|–|to)\s*{_NUMBER}", re.I)
+    rf"((?:{_DIGIT}{_SEP})+|(?:{_WORD}{_SEP})+)", re.I)
+# "R2", "R1-R3", "R2 and R3": a capital R and a figure, as in a list of the page's recommendations.
+_SHORT = re.compile(rf"\bR\d{{1,2}}\b(?:{_SEP}R\d{{1,2}}\b)*")
+_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\s+recommendation\b", re.I)
+_RANGE = re.compile(rf"(?:{_DIGIT}|{_WORD}|R\d{{1,2}})\s*(?:-|–|to)\s*R?(?:{_DIGIT}|{_WORD})", re.I)
 _VALUE = {word: n for n, word in enumerate(_WORDS, start=1)}
 
 
@@ -22,16 +30,20 @@ def explicit_refs(text: str) -> frozenset[int]:
 
     Cached: the linker, the recommendation choice and the status tuning all ask about the same
     segment."""
-    if "rec" not in text.lower():
-        return frozenset()  # a substring test is far cheaper than the regex, and almost always enough
+    lowered = text.lower()
+    if "rec" not in lowered and "R" not in text:
+        return frozenset()  # a substring test is far cheaper than the regexes, and almost always enough
     found: set[int] = set()
-    for m in _REF.finditer(text):
-        numbers = [_value(x) for x in re.findall(_NUMBER, m.group(1), re.I)]
-        if _RANGE.search(m.group(1)) and len(numbers) == 2 and numbers[0] < numbers[1] <= 20:
-            numbers = list(range(numbers[0], numbers[1] + 1))
-        found.update(n for n in numbers if n > 0)
+    for m in (*_REF.finditer(text), *_SHORT.finditer(text)):
+        found.update(_numbers(m.group(m.lastindex or 0)))
+    if "recommendation" in lowered:
+        found.update(_ORDINALS.index(m.group(1).lower()) + 1 for m in _ORDINAL.finditer(text))
     return frozenset(found)
 
 
-def _value(number: str) -> int:
-    return int(number) if number.isdigit() else _VALUE[number.lower()]
+def _numbers(run: str) -> list[int]:
+    numbers = [int(x) if x.isdigit() else _VALUE[x.lower()]
+               for x in re.findall(rf"\d{{1,2}}|{_WORD}", run, re.I)]
+    if _RANGE.search(run) and len(numbers) == 2 and numbers[0] < numbers[1] <= 20:
+        numbers = list(range(numbers[0], numbers[1] + 1))
+    return [n for n in numbers if n > 0]

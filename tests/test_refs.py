@@ -16,6 +16,12 @@ from peelnlp.refs import explicit_refs
     ("Rec. 5 – complete", {5}),
     ("Recommendation three has been met", {3}),
     ("recommendations two to four", {2, 3, 4}),
+    ("Rec 4 – Two further accredited financial investigators", {4}),  # a count, not recommendation 2
+    ("R1. The force has", {1}),
+    ("R2 and R3 are complete", {2, 3}),
+    ("R1-R3: see above", {1, 2, 3}),
+    ("In respect of the second recommendation, the force", {2}),
+    ("On the fourth recommendation the plan", {4}),
 ])
 def test_references_are_read(text, numbers):
     assert explicit_refs(text) == numbers
@@ -26,6 +32,8 @@ def test_references_are_read(text, numbers):
     "records 3 and 4 were checked",
     "the recommendation oneself",
     "Rec3",
+    "R v Smith",
+    "the first recommendations were",
     "recommendations were made",
 ])
 def test_what_is_not_a_reference(text):
