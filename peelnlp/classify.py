@@ -20,7 +20,7 @@ from .features import SegmentContext, SegmentFeaturizer
 from .gaps import page_status
 from .linker import LinkBatch, RecLinker, content_words
 from .records import KINDS, STRANDS, SUBSTANTIVE, Page, Segment
-from .refs import explicit_refs
+from .refs import explicit_refs, heading_refs
 from .textvec import Tokens, tokenize
 
 REVIEW_MARGIN = 0.1
@@ -145,7 +145,8 @@ class Tagger:
         kinds = [KINDS[int(k)] for k in kind_p.argmax(axis=1)]
         starts = np.cumsum([0] + [len(p.segments) for p in pages])
         link_p = self._link_proba(pages, tokens, kinds, starts)
-        chosen = [self._choose_recs(c.text, kinds[i], p, c.n_recs)
+        headings = [h for page in pages for h in heading_refs([s.text for s in page.segments], [s.entry for s in page.segments])]
+        chosen = [self._choose_recs(c.text, kinds[i], p, c.n_recs, headings[i])
                   for i, (c, p) in enumerate(zip(contexts, (row for page_p in link_p for row in page_p)))]
         Xs = self.models.featurizer.strand_matrix(X, _linked_texts(pages, chosen))
         strand_p = np.column_stack([m.predict_proba(Xs)[:, 1] for m in self.models.strands])
@@ -208,13 +209,21 @@ class Tagger:
                                review[i], explanation))
         return out
 
-    def _choose_recs(self, text: str, kind: str, link_p: np.ndarray, n: int) -> tuple[int, ...]:
+    def _choose_recs(self, text: str, kind: str, link_p: np.ndarray, n: int, heading: frozenset[int]) -> tuple[int, ...]:
         named = tuple(sorted(r for r in explicit_refs(text) if 1 <= r <= n))
         if kind not in SUBSTANTIVE or n == 0:
             return named
         if n == 1:
             return (1,)
-        return tuple(sorted(linked(link_p, self.models.thresholds["link"][kind]) | set(named)))
+        t = self.models.thresholds["link"][kind]
+        under = sorted(r for r in heading if 1 <= r <= n)
+        if under and not named:
+            # The liaison lead's heading says which recommendation this is about, as a reference in
+            # the segment would (under a heading naming several, the model picks among them); any
+            # other the model links by itself is kept too, as it is beside a reference.
+            picks = {r for r in under if link_p[r - 1] >= t["link_min"]} or {max(under, key=lambda r: link_p[r - 1])}
+            return tuple(sorted(picks | {int(j) + 1 for j in np.flatnonzero(link_p >= t["link"])}))
+        return tuple(sorted(linked(link_p, t) | set(named)))
 
     def _uncertain(self, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray, kinds: list[str],
                    cut: np.ndarray) -> np.ndarray:

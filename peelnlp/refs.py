@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 _WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
@@ -47,3 +48,28 @@ def _numbers(run: str) -> list[int]:
     if _RANGE.search(run) and len(numbers) == 2 and numbers[0] < numbers[1] <= 20:
         numbers = list(range(numbers[0], numbers[1] + 1))
     return [n for n in numbers if n > 0]
+
+
+def is_heading(text: str) -> bool:
+    """Whether a segment is only a reference: "Recommendation 2:", "R3.", "Recs 1 and 4 –"."""
+    if not explicit_refs(text):
+        return False
+    rest = _SHORT.sub(" ", _REF.sub(" ", text))
+    return not any(c.isalnum() for c in _ORDINAL.sub(" ", rest))
+
+
+def heading_refs(texts: Sequence[str], entries: Sequence[int]) -> list[frozenset[int]]:
+    """For each segment, the recommendations named by the heading it comes under in its comment
+    ("Recommendation 2:" then the work on it, until the next such heading); none for the heading
+    itself, or before the comment's first heading."""
+    out: list[frozenset[int]] = []
+    current: frozenset[int] = frozenset()
+    for i, (text, entry) in enumerate(zip(texts, entries)):
+        if i and entry != entries[i - 1]:
+            current = frozenset()
+        if is_heading(text):
+            current = explicit_refs(text)
+            out.append(frozenset())
+        else:
+            out.append(current)
+    return out

@@ -65,3 +65,17 @@ def test_new_comment_against_a_list_of_recommendations(tagger):
     first, second = page.segments
     assert first.kind == "action" and first.recs == (1,)
     assert second.kind == "plan"
+
+
+def test_a_heading_links_the_work_under_it(tagger):
+    """"Recommendation 2:" on its own, then sentences that name no recommendation: they are about 2,
+    until the next heading, however little they share its words."""
+    recs = ("1. improve the quality of crime recording for reports of rape\n"
+            "2. review the support given to officers who investigate online child abuse\n"
+            "3. make sure detainees have timely access to an appropriate adult")
+    comment = ("Recommendation 2:\nStaff in the team now have mandatory psychological assessment every six months.\n"
+               "Recommendation 3:\nThe scheme now covers nights and weekends.")
+    page = tag_comment(tagger, recs, comment)
+    by_text = {s.text.strip(): s for s in page.segments}
+    assert by_text["Staff in the team now have mandatory psychological assessment every six months."].recs == (2,)
+    assert by_text["The scheme now covers nights and weekends."].recs == (3,)

@@ -1,6 +1,6 @@
 import pytest
 
-from peelnlp.refs import explicit_refs
+from peelnlp.refs import explicit_refs, heading_refs, is_heading
 
 
 @pytest.mark.parametrize("text, numbers", [
@@ -38,3 +38,17 @@ def test_references_are_read(text, numbers):
 ])
 def test_what_is_not_a_reference(text):
     assert explicit_refs(text) == frozenset()
+
+
+@pytest.mark.parametrize("text, heading", [
+    ("Recommendation 1.", True), ("Recommendation 2:", True), ("R1.", True), ("Recommendations 2 and 5:", True),
+    ("Rec 3 –", True), ("Recommendation 2: the force has", False), ("R1. The force", False),
+    ("recommendation 2 is complete", False), ("The force has done more.", False),
+])
+def test_a_heading_is_only_a_reference(text, heading):
+    assert is_heading(text) is heading
+
+
+def test_a_heading_names_what_follows_it_in_its_comment():
+    texts = ["Recommendation 1:", "work", "more work", "R2.", "work on 2", "a new comment"]
+    assert heading_refs(texts, [0, 0, 0, 0, 0, 1]) == [frozenset(), {1}, {1}, frozenset(), {2}, frozenset()]
