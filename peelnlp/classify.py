@@ -86,6 +86,17 @@ def linked(link_p: np.ndarray, t: dict[str, float]) -> set[int]:
     return picks
 
 
+def choose_recs(link_p: np.ndarray, t: dict[str, float], named: set[int], heading: frozenset[int]) -> set[int]:
+    """A segment's recommendations: those it names, and those :func:`linked` gives. Under a heading
+    that names recommendations (and with none named in the segment), the heading's, as a reference
+    in the segment would be (among several, the model picks), and any other at or above "link"."""
+    under = [r for r in sorted(heading) if 1 <= r <= len(link_p)]
+    if not under or named:
+        return linked(link_p, t) | named
+    picks = {r for r in under if link_p[r - 1] >= t["link_min"]} or {max(under, key=lambda r: link_p[r - 1])}
+    return picks | {int(j) + 1 for j in np.flatnonzero(link_p >= t["link"])}
+
+
 def rec_words(texts: dict[int, str], recs: Iterable[int]) -> str:
     """The texts of the recommendations ``recs`` (numbers into ``texts``), joined: what the strand
     models read of the recommendations a segment addresses."""
@@ -215,15 +226,7 @@ class Tagger:
             return named
         if n == 1:
             return (1,)
-        t = self.models.thresholds["link"][kind]
-        under = sorted(r for r in heading if 1 <= r <= n)
-        if under and not named:
-            # The liaison lead's heading says which recommendation this is about, as a reference in
-            # the segment would (under a heading naming several, the model picks among them); any
-            # other the model links by itself is kept too, as it is beside a reference.
-            picks = {r for r in under if link_p[r - 1] >= t["link_min"]} or {max(under, key=lambda r: link_p[r - 1])}
-            return tuple(sorted(picks | {int(j) + 1 for j in np.flatnonzero(link_p >= t["link"])}))
-        return tuple(sorted(linked(link_p, t) | set(named)))
+        return tuple(sorted(choose_recs(link_p, self.models.thresholds["link"][kind], set(named), heading)))
 
     def _uncertain(self, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray, kinds: list[str],
                    cut: np.ndarray) -> np.ndarray:

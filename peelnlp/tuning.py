@@ -9,10 +9,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from .classify import linked
+from .classify import choose_recs
 from .gaps import rec_status
 from .records import KINDS, STRANDS, SUBSTANTIVE
-from .refs import explicit_refs
+from .refs import explicit_refs, heading_refs
 
 if TYPE_CHECKING:
     from .train import TrainData
@@ -77,10 +77,14 @@ def link_decisions(oof: dict[str, Any], data: TrainData, thresholds: dict[str, d
     ``thresholds`` maps a kind to its {"link", "link_min"}: a segment links to every recommendation
     at or above "link", or else to its best one if that reaches "link_min"."""
     chosen = {}
+    headings: dict[int, list[frozenset[int]]] = {}
     for (p, i), row in (probs or _segment_probs(oof)).items():
-        seg = data.pages[p].page.segments[i]
+        segments = data.pages[p].page.segments
+        if p not in headings:
+            headings[p] = heading_refs([s.text for s in segments], [s.entry for s in segments])
+        seg = segments[i]
         t = thresholds[seg.kind] if seg.kind in thresholds else thresholds["action"]
-        chosen[(p, i)] = linked(row, t) | {r for r in explicit_refs(seg.text) if r <= len(row)}
+        chosen[(p, i)] = choose_recs(row, t, {r for r in explicit_refs(seg.text) if r <= len(row)}, headings[p][i])
     return chosen
 
 
