@@ -100,7 +100,10 @@ def _split_title(text: str) -> tuple[str | None, str]:
 def _split_timeline(body: str, warnings: list[str]) -> tuple[str, list[Entry]]:
     start = body.lower().find("[on]")
     if start >= 0:
-        return body[:start], _markup_entries(body[start:], warnings)
+        # Plain status lines ("3rd June 2015 awaiting-review") may come before the markup.
+        m = _first_date_line(body[:start])
+        plain = _plain_entries(body[m.start():start], warnings) if m else []
+        return body[: m.start() if m else start], [*plain, *_markup_entries(body[start:], warnings)]
     m = _first_date_line(body)
     if m is None:
         return body, []

@@ -242,6 +242,15 @@ def test_markup_entry_with_a_status_and_a_comment_keeps_both():
     assert [(e.status, e.comment) for e in page.timeline] == [("being-progressed", None), (None, "The force has appointed a lead.")]
 
 
+def test_plain_status_lines_before_the_markup_are_status_changes():
+    page = parse_page("T (3)\n\nThe force should act.\n\n3rd June 2015 awaiting-review\n12th January 2016 being-progressed\n"
+                      "[on]12th January 2016 [comment]The force has appointed a lead.[/comment][/on]")
+    assert [r.text for r in page.recommendations] == ["The force should act"]
+    assert [(e.date, e.status, e.comment) for e in page.timeline] == [
+        ("2015-06-03", "awaiting-review", None), ("2016-01-12", "being-progressed", None),
+        ("2016-01-12", None, "The force has appointed a lead.")]
+
+
 def test_text_after_the_markup_is_kept_with_a_warning():
     page = parse_page("T (3)\n\nThe force should act.\n\n[on]9th April 2018 [comment]First.[/comment][/on]\n\nSecond.")
     assert [(e.date, e.comment) for e in page.timeline] == [("2018-04-09", "First."), ("2018-04-09", "Second.")]
