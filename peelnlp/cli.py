@@ -318,3 +318,10 @@ def evaluate(
 # The results-side commands (score, gaps, report, review) live in their own module and register
 # themselves on ``app`` when imported; after everything above, which they use, is defined.
 from . import cli_results  # noqa: E402,F401
+
+if __name__ == "__main__":
+    # `python -m peelnlp.cli` runs this file as a second module, `__main__`; the results-side commands
+    # registered on the app of `peelnlp.cli`, so run that one, or they would be missing.
+    from peelnlp.cli import app as registered_app
+
+    registered_app(prog_name="peelnlp")

@@ -2,6 +2,9 @@
 
 import gc
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,14 @@ needs_model = pytest.mark.skipif(not (DEFAULT_MODEL / "meta.json").exists(), rea
 def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and __version__ in result.stdout
+
+
+@pytest.mark.parametrize("module", ["peelnlp", "peelnlp.cli"])
+def test_python_dash_m_runs_every_command(module):
+    root = str(Path(__file__).parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", module, "gaps", "--help"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and "peelnlp gaps" in done.stdout
 
 
 def test_parse_outline():
