@@ -143,9 +143,9 @@ def emit_pages_promptly(items: Iterable[Any], fmt: Format) -> int:
 def emit_pages(items: Iterable[Any], fmt: Format) -> int:
     """Print each page as it comes (outline or JSON line); failures go to stderr. Returns the failure count."""
     from .records import Failure
-    from .render import page_json, page_outline
+    from .render import output_width, page_json, page_outline
 
-    failures, first = 0, True
+    failures, first, width = 0, True, output_width()
     for item in items:
         if isinstance(item, Failure):
             failures += 1
@@ -156,7 +156,7 @@ def emit_pages(items: Iterable[Any], fmt: Format) -> int:
         if fmt is Format.json:
             typer.echo(page_json(item))
         else:
-            typer.echo(("" if first else "\n" + "─" * 60 + "\n") + page_outline(item))
+            typer.echo(("" if first else "\n" + "─" * 60 + "\n") + page_outline(item, width))
         first = False
     return failures
 

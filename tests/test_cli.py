@@ -310,3 +310,15 @@ def test_a_model_of_other_library_versions_gives_one_warning_line(tmp_path):
     assert result.exit_code == 0
     assert result.stderr.startswith("warning: model trained with scikit-learn 0.1, running with ")
     assert result.stderr.count("\n") == 1
+
+
+@needs_model
+def test_tag_outline_wraps_at_the_terminal_width(tmp_path):
+    recs = tmp_path / "recs.txt"
+    recs.write_text("develop a county lines problem profile with partner agencies and share it with them\n"
+                    "train response officers to identify and safeguard children at risk of criminal exploitation\n")
+    comment = ("A county lines problem profile has been completed with the community safety partnership and "
+               "shared with every partner agency. Training for response officers will start in May.")
+    result = runner.invoke(app, ["tag", "-r", str(recs), "-c", comment, "--explain"], env={"COLUMNS": "70"})
+    assert result.exit_code == 0 and max(len(line) for line in result.stdout.splitlines()) <= 70
+    assert "        status: evidenced — evidenced by" in result.stdout
