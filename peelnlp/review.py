@@ -169,7 +169,8 @@ class ReviewLoop:
         self.pos += 1
 
     def skip(self) -> None:
-        self.skipped.add(self.pos)
+        if self.pos not in self.saved:  # an edit was saved at once: moving on leaves it corrected, not skipped
+            self.skipped.add(self.pos)
         self.pos += 1
 
     def undo(self) -> None:

@@ -122,6 +122,11 @@ def test_accept_correct_skip_and_every_decision_saved_at_once(results: Path) -> 
     assert "now: kind action · recs 1 · strands protect  (saved)" in text
 
 
+def test_an_item_corrected_then_skipped_counts_once_as_corrected(results: Path) -> None:
+    _, outcome = review(results, ["k", "c", "n", "q"])  # item 1: kind → concern (saved), then n to move on
+    assert (outcome.accepted, outcome.corrected, outcome.skipped, outcome.remaining) == (0, 1, 0, 7)
+
+
 def test_decisions_survive_a_crash(results: Path) -> None:
     script = iter(["k", "c"])
 
