@@ -192,10 +192,10 @@ def review(
                    f"reviewed; {'`peelnlp train` now learns from them' if done.read_by_train else _not_trained(done.path)}")
         return
     from .review import run_review
-    from .terminal import terminal_key_reader
+    from .terminal import terminal_key_reader, wants_color
 
     outcome = run_review(results, terminal_key_reader(), lambda text: typer.echo(text, nl=False),
-                         color=sys.stdout.isatty(), warn=lambda line: warn_all([line]))
+                         color=wants_color(), warn=lambda line: warn_all([line]))
     if outcome.store is not None:
         typer.echo(f"{outcome.accepted} accepted, {outcome.corrected} corrected, {outcome.skipped} skipped, "
                    f"{outcome.remaining} not reached; decisions saved in {outcome.store}")
