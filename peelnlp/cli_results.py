@@ -154,9 +154,10 @@ def gaps(
 @handle_errors
 def report(
     results: ResultsArg,
-    html: Annotated[Path | None, typer.Option("--html", help="The HTML file to write (self-contained; opens offline) "
-                                              "[default: report.html]", show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Another name for --html, as in `score`.", show_default=False)] = None,
+    # No square brackets in help: typer's rich help reads them as markup and drops them, text and all.
+    html: Annotated[Path | None, typer.Option("--html", help="The HTML file to write (self-contained; opens offline); "
+                                              "report.html when neither --html nor --out is given.", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Another name for --html, as in `score`.", show_default=False)] = None,
 ) -> None:
     """Write one HTML report: headline counts, 4P coverage by force, the gap table, every page's timeline.
 
