@@ -50,8 +50,7 @@ def page_outline(page: Page, width: int = WIDTH) -> str:
             continue
         lines.append(f"  [{i}] {date}  comment:")
         lines.extend(_segment_line(n, seg, width) for n, seg in by_entry.get(i, []))
-    lines.extend(f"warning: {w}" for w in page.warnings)
-    return "\n".join(lines)
+    return "\n".join(lines)  # the page's warnings go to stderr, once, as every command's do
 
 
 def _rec_lines(page: Page, width: int) -> list[str]:

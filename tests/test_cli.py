@@ -322,3 +322,10 @@ def test_tag_outline_wraps_at_the_terminal_width(tmp_path):
     result = runner.invoke(app, ["tag", "-r", str(recs), "-c", comment, "--explain"], env={"COLUMNS": "70"})
     assert result.exit_code == 0 and max(len(line) for line in result.stdout.splitlines()) <= 70
     assert "        status: evidenced — evidenced by" in result.stdout
+
+
+def test_a_page_warning_is_printed_once_on_stderr(tmp_path):
+    page = tmp_path / "latin.txt"
+    page.write_bytes("The force should act on café.\n\n[on]1 June 2018 [comment]Done.[/comment][/on]".encode("latin-1"))
+    result = runner.invoke(app, ["parse", str(page)])
+    assert result.exit_code == 0 and result.stderr.count("not valid UTF-8") == 1 and "warning" not in result.stdout
