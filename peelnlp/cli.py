@@ -246,8 +246,11 @@ def tag(
     Examples: peelnlp tag examples/west-mercia-8929.txt ·
     peelnlp tag --recommendations recs.txt --comment "LROs have been trained."
     """
-    if (recommendations is None) != (comment is None):
-        raise typer.BadParameter("--recommendations and --comment go together")
+    if comment is None and recommendations is not None:
+        raise typer.BadParameter("--recommendations FILE needs --comment TEXT, the comment to tag against it "
+                                 "(or --comment - to read it from stdin)")
+    if recommendations is None and comment is not None:
+        raise typer.BadParameter("--comment needs --recommendations FILE, the list of recommendations to tag it against")
     if not pages and recommendations is None:
         raise typer.BadParameter("give page files, or --recommendations FILE with --comment TEXT")
     if pages and recommendations is not None:

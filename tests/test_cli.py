@@ -119,6 +119,15 @@ def test_tag_needs_pages_or_a_comment():
     assert result.exit_code == 2 and "give page files" in result.output
 
 
+@pytest.mark.parametrize("args, missing", [
+    (["--recommendations", "recs.txt"], "--recommendations FILE needs --comment TEXT"),
+    (["--comment", "LROs trained."], "--comment needs --recommendations FILE"),
+], ids=["recommendations-alone", "comment-alone"])
+def test_tag_says_which_half_of_a_comment_is_missing(args, missing):
+    result = runner.invoke(app, ["tag", *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and missing in result.output
+
+
 def test_tag_takes_pages_or_a_comment_not_both(tmp_path):
     recs = tmp_path / "recs.txt"
     recs.write_text("map all OCGs\ntrain LROs\n")
