@@ -262,39 +262,21 @@ def tag(
 def _tagged(pages: list[str] | None, recommendations: Path | None, comment: str | None,
             explain: bool, model: Path | None) -> Iterator[Any]:
     from .pipeline import tag_comment, tag_sources
-    from .sources import MAX_PAGE_BYTES, read_sources
+    from .sources import MAX_PAGE_BYTES, decode_comment, read_recommendation_file, read_sources
     from .store import load_tagger
 
     tagger = load_tagger(model)
     if recommendations is not None and comment is not None:
-        recs = _read_text(recommendations)
+        recs = _decoded(lambda: read_recommendation_file(recommendations))
         # Bytes, as for page files: a comment piped in or passed with bad bytes gets them replaced.
         data = sys.stdin.buffer.read(MAX_PAGE_BYTES + 1) if comment == "-" else comment.encode("utf-8", "surrogateescape")
-        yield tag_comment(tagger, recs, _decoded(data, "the comment") if data.strip() else "", explain)
+        yield tag_comment(tagger, recs, _decoded(lambda: decode_comment(data)) if data.strip() else "", explain)
     else:
         yield from tag_sources(read_sources(pages or []), tagger, explain=explain)
 
 
-def _read_text(path: Path) -> str:
-    from .errors import InputError
-    from .sources import MAX_PAGE_BYTES
-
-    try:
-        if path.stat().st_size > MAX_PAGE_BYTES:
-            raise InputError(f"{path}: larger than {MAX_PAGE_BYTES:,} bytes; expected a list of recommendations")
-        return _decoded(path.read_bytes(), str(path))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def _decoded(data: bytes, where: str) -> str:
-    """Text for tagging, with a `warning:` where bytes were not UTF-8; refused when too large or binary."""
-    from .errors import InputError
-    from .sources import MAX_PAGE_BYTES, decode_page
-
-    if len(data) > MAX_PAGE_BYTES:
-        raise InputError(f"{where}: more than {MAX_PAGE_BYTES:,} bytes; expected one progress comment")
-    text, warning = decode_page(data, where)
+def _decoded(read: Callable[[], tuple[str, str | None]]) -> str:
+    text, warning = read()
     warn_all([warning] if warning else [])
     return text
 

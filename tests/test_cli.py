@@ -338,3 +338,11 @@ def test_a_page_warning_is_printed_once_on_stderr(tmp_path):
     page.write_bytes("The force should act on café.\n\n[on]1 June 2018 [comment]Done.[/comment][/on]".encode("latin-1"))
     result = runner.invoke(app, ["parse", str(page)])
     assert result.exit_code == 0 and result.stderr.count("not valid UTF-8") == 1 and "warning" not in result.stdout
+
+
+def test_an_empty_recommendations_file_is_named_as_one(tmp_path):
+    recs = tmp_path / "recs.txt"
+    recs.write_text("\n  \n")
+    result = runner.invoke(app, ["tag", "-r", str(recs), "-c", "LROs have been trained."])
+    assert result.exit_code == 1 and result.stderr.strip() == (
+        f"error: {recs}: the file is empty; expected a list of recommendations, one per line or bullet")
