@@ -181,9 +181,17 @@ def review(
 ) -> None:
     """Review flagged gaps and unsure segments one key at a time; every decision is saved at once.
 
-    Keys: a accept · k change kind · r change recs · s toggle strands · n skip · u undo · q quit.
-    Decisions go to the review_decisions table of the results database (for a .jsonl results
-    file: RESULTS.review.sqlite beside it). Then: peelnlp review RESULTS --export corpus/feedback/NAME.jsonl
+    Keys:
+    a accept · n skip · u undo · q quit
+    k change kind, then a action, p plan, v verified, c concern, o oversight or x other
+    r change recs: type numbers, then Enter (0 for none)
+    s toggle strands: 1 pursue, 2 prevent, 3 protect, 4 prepare, then Enter
+
+    Piped in, each line is read as keys: printf 'a\\nkc\\nr 1 3\\nq\\n' | peelnlp review RESULTS
+
+    Decisions go to the review_decisions table of the results database
+    (for a .jsonl results file, to RESULTS.review.sqlite beside it); run the command again to resume.
+    Then: peelnlp review RESULTS --export corpus/feedback/NAME.jsonl
     """
     if export is not None:
         from .reviewexport import export_feedback

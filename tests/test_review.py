@@ -280,6 +280,13 @@ def test_export_refuses_raw_text_of_another_page(tmp_path: Path) -> None:
 # --- the command ----------------------------------------------------------------------------
 
 
+def test_cli_review_help_gives_the_keys_of_each_edit_and_how_to_pipe_them() -> None:
+    result = runner.invoke(app, ["review", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for text in ("x other", "0 for none", "4 prepare", "each line is read as keys"):
+        assert text in result.output
+
+
 def test_cli_review_reads_lines_when_not_a_terminal(results: Path) -> None:
     result = runner.invoke(app, ["review", str(results)], input="kc\na\nn\nq\n")
     assert result.exit_code == 0, result.output
