@@ -137,13 +137,14 @@ def gaps(
     """
     from .gapformat import gaps_csv, gaps_json, report_text
     from .gapquery import GapFilter, query_gaps
+    from .render import output_width
 
     if summary and fmt is TableFormat.csv:
         raise typer.BadParameter("--summary prints text or json, not csv")
     found = query_gaps(results, GapFilter(force, status, since, until, strand, title, min_confidence), sort)
     warn_all(found.warnings)
     pieces = (gaps_csv(found.gaps) if fmt is TableFormat.csv else
-              gaps_json(found, summary) if fmt is TableFormat.json else report_text(found, summary))
+              gaps_json(found, summary) if fmt is TableFormat.json else report_text(found, summary, output_width()))
     for piece in pieces:
         typer.echo(piece, nl=False)
     if fmt is not TableFormat.csv:
