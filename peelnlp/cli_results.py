@@ -201,11 +201,12 @@ def review(
         typer.echo(f"wrote {done.path}: {done.pages} reviewed page(s), {done.segments_reviewed} segment(s) "
                    f"reviewed; {'`peelnlp train` now learns from them' if done.read_by_train else _not_trained(done.path)}")
         return
+    from .render import output_width
     from .review import run_review
     from .terminal import terminal_key_reader, wants_color
 
     outcome = run_review(results, terminal_key_reader(), lambda text: typer.echo(text, nl=False),
-                         color=wants_color(), warn=lambda line: warn_all([line]))
+                         color=wants_color(), warn=lambda line: warn_all([line]), width=output_width())
     if outcome.store is not None:
         typer.echo(f"{outcome.accepted} accepted, {outcome.corrected} corrected, {outcome.skipped} skipped, "
                    f"{outcome.remaining} not reached; decisions saved in {outcome.store}")

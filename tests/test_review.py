@@ -87,6 +87,13 @@ def test_screen_shows_segment_in_comment_recs_and_predictions(results: Path) -> 
     assert "[a] accept  [k] kind  [r] recs  [s] strands  [n] skip  [u] undo  [q] quit" in text
 
 
+def test_cli_screen_wraps_at_the_terminal_width(results: Path) -> None:
+    result = runner.invoke(app, ["review", str(results)], input="q\n", env={"COLUMNS": "60"})
+    screen = result.stdout.split("Comment of ", 1)[1].split("\npredicted:", 1)[0]
+    assert result.exit_code == 0 and "─" * 60 + "\n" in result.stdout and "─" * 61 not in result.stdout
+    assert max(len(line) for line in screen.splitlines()) <= 60
+
+
 def test_highlight_uses_reverse_video_in_colour() -> None:
     page = next(p for p in load_pages(TAGGED) if p.id == "200102")
     seg = page.segments[1]
