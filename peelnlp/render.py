@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
+from .gapquery import rec_confidence
 from .records import Page, RecStatus, Segment
 
 WIDTH = 100  # the widest a line gets: longer lines of prose read badly, however wide the terminal
@@ -66,7 +67,9 @@ def _status_lines(page: Page, width: int) -> list[str]:
     for st in page.status:
         lines.append(_wrap(texts.get(st.n, ""), f"  {_STATUS_MARK[st.status]} {st.n}. ", width))
         status = st.status.upper() if st.is_gap else st.status
-        lines.append(_wrap(f"{status} — {_reason(st, page)}", "        status: ", width, hang=0))
+        # The same confidence `peelnlp gaps` prints, so a gap can be judged here without scoring first.
+        line = f"{status} (confidence {rec_confidence(page, st):.2f}) — {_reason(st, page)}"
+        lines.append(_wrap(line, "        status: ", width, hang=0))
     return lines
 
 

@@ -330,7 +330,7 @@ def test_tag_outline_wraps_at_the_terminal_width(tmp_path):
                "shared with every partner agency. Training for response officers will start in May.")
     result = runner.invoke(app, ["tag", "-r", str(recs), "-c", comment, "--explain"], env={"COLUMNS": "70"})
     assert result.exit_code == 0 and max(len(line) for line in result.stdout.splitlines()) <= 70
-    assert "        status: evidenced — evidenced by" in result.stdout
+    assert "        status: evidenced (confidence " in result.stdout
 
 
 def test_a_page_warning_is_printed_once_on_stderr(tmp_path):

@@ -48,3 +48,12 @@ def test_width_is_the_terminals_up_to_the_widest(monkeypatch):
 def test_a_pipe_gets_the_fixed_width(monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)
     assert output_width(_Stream(tty=False)) == WIDTH
+
+
+def test_each_status_shows_the_confidence_gaps_gives_it():
+    from peelnlp.gapquery import query_gaps
+
+    page = tagged_page()
+    text = " ".join(page_outline(page).split())
+    gaps = [g for g in query_gaps(TAGGED).gaps if g.page_id == page.id]
+    assert gaps and all(f"{g.status.upper()} (confidence {g.confidence:.2f}) — " in text for g in gaps)
