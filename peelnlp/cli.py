@@ -143,9 +143,9 @@ def emit_pages_promptly(items: Iterable[Any], fmt: Format) -> int:
 def emit_pages(items: Iterable[Any], fmt: Format) -> int:
     """Print each page as it comes (outline or JSON line); failures go to stderr. Returns the failure count."""
     from .records import Failure
-    from .render import page_json, page_outline
+    from .render import output_width, page_json, page_outline
 
-    failures, first = 0, True
+    failures, first, width = 0, True, output_width()
     for item in items:
         if isinstance(item, Failure):
             failures += 1
@@ -156,7 +156,7 @@ def emit_pages(items: Iterable[Any], fmt: Format) -> int:
         if fmt is Format.json:
             typer.echo(page_json(item))
         else:
-            typer.echo(("" if first else "\n" + "─" * 60 + "\n") + page_outline(item))
+            typer.echo(("" if first else "\n" + "─" * 60 + "\n") + page_outline(item, width))
         first = False
     return failures
 
@@ -246,8 +246,11 @@ def tag(
     Examples: peelnlp tag examples/west-mercia-8929.txt ·
     peelnlp tag --recommendations recs.txt --comment "LROs have been trained."
     """
-    if (recommendations is None) != (comment is None):
-        raise typer.BadParameter("--recommendations and --comment go together")
+    if comment is None and recommendations is not None:
+        raise typer.BadParameter("--recommendations FILE needs --comment TEXT, the comment to tag against it "
+                                 "(or --comment - to read it from stdin)")
+    if recommendations is None and comment is not None:
+        raise typer.BadParameter("--comment needs --recommendations FILE, the list of recommendations to tag it against")
     if not pages and recommendations is None:
         raise typer.BadParameter("give page files, or --recommendations FILE with --comment TEXT")
     if pages and recommendations is not None:
@@ -259,39 +262,21 @@ def tag(
 def _tagged(pages: list[str] | None, recommendations: Path | None, comment: str | None,
             explain: bool, model: Path | None) -> Iterator[Any]:
     from .pipeline import tag_comment, tag_sources
-    from .sources import MAX_PAGE_BYTES, read_sources
+    from .sources import MAX_PAGE_BYTES, decode_comment, read_recommendation_file, read_sources
     from .store import load_tagger
 
     tagger = load_tagger(model)
     if recommendations is not None and comment is not None:
-        recs = _read_text(recommendations)
+        recs = _decoded(lambda: read_recommendation_file(recommendations))
         # Bytes, as for page files: a comment piped in or passed with bad bytes gets them replaced.
         data = sys.stdin.buffer.read(MAX_PAGE_BYTES + 1) if comment == "-" else comment.encode("utf-8", "surrogateescape")
-        yield tag_comment(tagger, recs, _decoded(data, "the comment") if data.strip() else "", explain)
+        yield tag_comment(tagger, recs, _decoded(lambda: decode_comment(data)) if data.strip() else "", explain)
     else:
         yield from tag_sources(read_sources(pages or []), tagger, explain=explain)
 
 
-def _read_text(path: Path) -> str:
-    from .errors import InputError
-    from .sources import MAX_PAGE_BYTES
-
-    try:
-        if path.stat().st_size > MAX_PAGE_BYTES:
-            raise InputError(f"{path}: larger than {MAX_PAGE_BYTES:,} bytes; expected a list of recommendations")
-        return _decoded(path.read_bytes(), str(path))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def _decoded(data: bytes, where: str) -> str:
-    """Text for tagging, with a `warning:` where bytes were not UTF-8; refused when too large or binary."""
-    from .errors import InputError
-    from .sources import MAX_PAGE_BYTES, decode_page
-
-    if len(data) > MAX_PAGE_BYTES:
-        raise InputError(f"{where}: more than {MAX_PAGE_BYTES:,} bytes; expected one progress comment")
-    text, warning = decode_page(data, where)
+def _decoded(read: Callable[[], tuple[str, str | None]]) -> str:
+    text, warning = read()
     warn_all([warning] if warning else [])
     return text
 
@@ -318,3 +303,10 @@ def evaluate(
 # The results-side commands (score, gaps, report, review) live in their own module and register
 # themselves on ``app`` when imported; after everything above, which they use, is defined.
 from . import cli_results  # noqa: E402,F401
+
+if __name__ == "__main__":
+    # `python -m peelnlp.cli` runs this file as a second module, `__main__`; the results-side commands
+    # registered on the app of `peelnlp.cli`, so run that one, or they would be missing.
+    from peelnlp.cli import app as registered_app
+
+    registered_app(prog_name="peelnlp")

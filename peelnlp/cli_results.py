@@ -137,13 +137,14 @@ def gaps(
     """
     from .gapformat import gaps_csv, gaps_json, report_text
     from .gapquery import GapFilter, query_gaps
+    from .render import output_width
 
     if summary and fmt is TableFormat.csv:
         raise typer.BadParameter("--summary prints text or json, not csv")
     found = query_gaps(results, GapFilter(force, status, since, until, strand, title, min_confidence), sort)
     warn_all(found.warnings)
     pieces = (gaps_csv(found.gaps) if fmt is TableFormat.csv else
-              gaps_json(found, summary) if fmt is TableFormat.json else report_text(found, summary))
+              gaps_json(found, summary) if fmt is TableFormat.json else report_text(found, summary, output_width()))
     for piece in pieces:
         typer.echo(piece, nl=False)
     if fmt is not TableFormat.csv:
@@ -154,9 +155,10 @@ def gaps(
 @handle_errors
 def report(
     results: ResultsArg,
-    html: Annotated[Path | None, typer.Option("--html", help="The HTML file to write (self-contained; opens offline) "
-                                              "[default: report.html]", show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Another name for --html, as in `score`.", show_default=False)] = None,
+    # No square brackets in help: typer's rich help reads them as markup and drops them, text and all.
+    html: Annotated[Path | None, typer.Option("--html", help="The HTML file to write (self-contained; opens offline); "
+                                              "report.html when neither --html nor --out is given.", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Another name for --html, as in `score`.", show_default=False)] = None,
 ) -> None:
     """Write one HTML report: headline counts, 4P coverage by force, the gap table, every page's timeline.
 
@@ -180,9 +182,17 @@ def review(
 ) -> None:
     """Review flagged gaps and unsure segments one key at a time; every decision is saved at once.
 
-    Keys: a accept · k change kind · r change recs · s toggle strands · n skip · u undo · q quit.
-    Decisions go to the review_decisions table of the results database (for a .jsonl results
-    file: RESULTS.review.sqlite beside it). Then: peelnlp review RESULTS --export corpus/feedback/NAME.jsonl
+    Keys:
+    a accept · n skip · u undo · q quit
+    k change kind, then a action, p plan, v verified, c concern, o oversight or x other
+    r change recs: type numbers, then Enter (0 for none)
+    s toggle strands: 1 pursue, 2 prevent, 3 protect, 4 prepare, then Enter
+
+    Piped in, each line is read as keys: printf 'a\\nkc\\nr 1 3\\nq\\n' | peelnlp review RESULTS
+
+    Decisions go to the review_decisions table of the results database
+    (for a .jsonl results file, to RESULTS.review.sqlite beside it); run the command again to resume.
+    Then: peelnlp review RESULTS --export corpus/feedback/NAME.jsonl
     """
     if export is not None:
         from .reviewexport import export_feedback
@@ -191,11 +201,12 @@ def review(
         typer.echo(f"wrote {done.path}: {done.pages} reviewed page(s), {done.segments_reviewed} segment(s) "
                    f"reviewed; {'`peelnlp train` now learns from them' if done.read_by_train else _not_trained(done.path)}")
         return
+    from .render import output_width
     from .review import run_review
-    from .terminal import terminal_key_reader
+    from .terminal import terminal_key_reader, wants_color
 
     outcome = run_review(results, terminal_key_reader(), lambda text: typer.echo(text, nl=False),
-                         color=sys.stdout.isatty(), warn=lambda line: warn_all([line]))
+                         color=wants_color(), warn=lambda line: warn_all([line]), width=output_width())
     if outcome.store is not None:
         typer.echo(f"{outcome.accepted} accepted, {outcome.corrected} corrected, {outcome.skipped} skipped, "
                    f"{outcome.remaining} not reached; decisions saved in {outcome.store}")

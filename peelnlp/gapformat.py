@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from .gapquery import Gap, GapReport
 from .gapsummary import GAP_STATUSES, UNKNOWN_FORCE, Summary
 from .records import STATUSES, STRANDS
+from .render import WIDTH
 
 CSV_FIELDS = ("page_id", "title", "force", "n", "recommendation", "status", "reason", "evidence",
               "last_comment_date", "confidence", "strands")
@@ -58,14 +59,15 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def gap_text(g: Gap) -> str:
-    """A few readable lines for one gap."""
+def gap_text(g: Gap, width: int = WIDTH) -> str:
+    """A few readable lines for one gap, none but the first (its facts) wider than ``width``."""
     head = (f"{g.page_id}  rec {g.n}  {g.status.upper()}  {g.force or UNKNOWN_FORCE}  "
             f"last comment {g.last_comment_date or 'undated'}  confidence {g.confidence:.2f}")
-    lines = [head, textwrap.fill(" ".join(g.recommendation.split()), 100, initial_indent="    ", subsequent_indent="    ")]
+    lines = [head, textwrap.fill(" ".join(g.recommendation.split()), width, initial_indent="    ", subsequent_indent="    ")]
     # The reason quotes the first deciding segment; the lines below quote them all.
     lines.append(f"    why: {g.reason.split(' “')[0].rstrip(':') if g.evidence else g.reason}")
-    lines += [f"    #{i}: “{_clip(t, 110)}”" for i, t in zip(g.evidence_index, g.evidence, strict=True)]
+    lines += [textwrap.fill(f"#{i}: “{_clip(t, 110)}”", width, initial_indent="    ", subsequent_indent="        ")
+              for i, t in zip(g.evidence_index, g.evidence, strict=True)]
     if g.strands:
         lines.append(f"    strands: {', '.join(g.strands)}")
     return "\n".join(lines)
@@ -89,11 +91,11 @@ def summary_text(s: Summary) -> str:
     return "\n".join(lines)
 
 
-def report_text(report: GapReport, summary_only: bool = False) -> Iterator[str]:
+def report_text(report: GapReport, summary_only: bool = False, width: int = WIDTH) -> Iterator[str]:
     """The text output of ``peelnlp gaps``, a gap at a time: each gap, then the summary."""
     if not summary_only:
         for g in report.gaps:
-            yield gap_text(g) + "\n\n"
+            yield gap_text(g, width) + "\n\n"
         if not report.gaps:
             yield "no flagged recommendations match\n\n"
     yield summary_text(report.summary)

@@ -94,7 +94,22 @@ def comment_page(recommendations: str, comment: str, page_id: str = "comment") -
         raise InputError("the comment is empty; pass its text with --comment TEXT or --comment - for stdin")
     return Page(id=page_id, title=None, force=None,
                 recommendations=tuple(Recommendation(i, t) for i, t in enumerate(items, start=1)),
-                timeline=(Entry(date=None, comment=comment),), warnings=tuple(warnings))
+                timeline=(Entry(date=None, comment=comment),),
+                warnings=(*warnings, *_references_off_the_list(comment, len(items))))
+
+
+def _references_off_the_list(comment: str, n: int) -> list[str]:
+    """A warning for "Rec 3" in a comment tagged against fewer recommendations: a list copied without
+    its third item, or a comment meant for another page, and the user cannot tell from the output."""
+    from .refs import explicit_refs
+
+    beyond = sorted(r for r in explicit_refs(comment) if r > n)
+    if not beyond:
+        return []
+    named = f"recommendation {beyond[0]}" if len(beyond) == 1 else \
+        f"recommendations {', '.join(map(str, beyond[:-1]))} and {beyond[-1]}"
+    return [f"the comment names {named}, but the recommendations file lists only {n} (numbered 1–{n} in the order "
+            f"listed); check that the list is complete and that the comment is about these recommendations"]
 
 
 def tag_comment(tagger: Tagger, recommendations: str, comment: str, explain: bool = False) -> Page:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import textwrap
 from collections.abc import Iterable
 from typing import Any
 
+from .gapquery import rec_confidence
 from .records import Page, RecStatus, Segment
 
-WIDTH = 100
+WIDTH = 100  # the widest a line gets: longer lines of prose read badly, however wide the terminal
+MIN_WIDTH = 40
 _STATUS_MARK = {"evidenced": "ok ", "concern": "GAP", "planned-only": "GAP", "no-activity": "GAP"}
 
 
@@ -18,14 +22,24 @@ def page_json(page: Page) -> str:
     return json.dumps(page.to_dict(), ensure_ascii=False)
 
 
-def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=" " * (len(indent) + 2))
+def output_width(stream: Any = None) -> int:
+    """The width to wrap text for ``stream``: a terminal's own (or ``COLUMNS``) up to :data:`WIDTH`;
+    :data:`WIDTH` for a pipe or file, so saved output does not depend on where it was made."""
+    stream = stream or sys.stdout
+    if not (os.environ.get("COLUMNS") or (hasattr(stream, "isatty") and stream.isatty())):
+        return WIDTH
+    return max(MIN_WIDTH, min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns))
 
 
-def page_outline(page: Page) -> str:
-    """A readable outline: title, numbered recommendations, the timeline and each comment's segments."""
+def _wrap(text: str, indent: str, width: int = WIDTH, hang: int = 2) -> str:
+    return textwrap.fill(" ".join(text.split()), width, initial_indent=indent, subsequent_indent=" " * (len(indent) + hang))
+
+
+def page_outline(page: Page, width: int = WIDTH) -> str:
+    """A readable outline: title, numbered recommendations, the timeline and each comment's segments,
+    every line of prose wrapped at ``width``."""
     lines = [page.title or f"(untitled page {page.id})", f"id: {page.id}    force: {page.force or 'unknown'}", ""]
-    lines.extend(_status_lines(page) if page.status else _rec_lines(page))
+    lines.extend(_status_lines(page, width) if page.status else _rec_lines(page, width))
     lines += ["", "Timeline:"]
     by_entry: dict[int, list[tuple[int, Segment]]] = {}
     for i, seg in enumerate(page.segments):
@@ -36,24 +50,26 @@ def page_outline(page: Page) -> str:
             lines.append(f"  [{i}] {date}  status: {entry.status}")
             continue
         lines.append(f"  [{i}] {date}  comment:")
-        lines.extend(_segment_line(n, seg) for n, seg in by_entry.get(i, []))
-    lines.extend(f"warning: {w}" for w in page.warnings)
-    return "\n".join(lines)
+        lines.extend(_segment_line(n, seg, width) for n, seg in by_entry.get(i, []))
+    return "\n".join(lines)  # the page's warnings go to stderr, once, as every command's do
 
 
-def _rec_lines(page: Page) -> list[str]:
+def _rec_lines(page: Page, width: int) -> list[str]:
     lines = [f"Recommendations ({len(page.recommendations)}):"]
-    lines.extend(_wrap(r.text, f"  {r.n}. ") for r in page.recommendations)
+    lines.extend(_wrap(r.text, f"  {r.n}. ", width) for r in page.recommendations)
     return lines
 
 
-def _status_lines(page: Page) -> list[str]:
+def _status_lines(page: Page, width: int) -> list[str]:
     gaps = sum(1 for s in page.status if s.is_gap)
     lines = [f"Recommendations ({len(page.recommendations)}, {gaps} flagged):"]
     texts = {r.n: r.text for r in page.recommendations}
     for st in page.status:
-        lines.append(_wrap(texts.get(st.n, ""), f"  {_STATUS_MARK[st.status]} {st.n}. "))
-        lines.append(f"        status: {st.status.upper() if st.is_gap else st.status} — {_reason(st, page)}")
+        lines.append(_wrap(texts.get(st.n, ""), f"  {_STATUS_MARK[st.status]} {st.n}. ", width))
+        status = st.status.upper() if st.is_gap else st.status
+        # The same confidence `peelnlp gaps` prints, so a gap can be judged here without scoring first.
+        line = f"{status} (confidence {rec_confidence(page, st):.2f}) — {_reason(st, page)}"
+        lines.append(_wrap(line, "        status: ", width, hang=0))
     return lines
 
 
@@ -62,9 +78,9 @@ def _reason(st: RecStatus, page: Page) -> str:
     return f"{st.reason} (evidence: {cited})" if st.reason else f"evidence: {cited}"
 
 
-def _segment_line(n: int, seg: Segment) -> str:
+def _segment_line(n: int, seg: Segment, width: int) -> str:
     if seg.kind is None:
-        return _wrap(seg.text, f"      #{n} ")
+        return _wrap(seg.text, f"      #{n} ", width)
     recs = ",".join(map(str, seg.recs)) or "-"
     strands = ",".join(seg.strands) or "-"
     conf = ""
@@ -72,9 +88,10 @@ def _segment_line(n: int, seg: Segment) -> str:
         conf = f" p={seg.scores.get('kind', {}).get(seg.kind, 0):.2f}"
     flag = "  ?review" if seg.needs_review else ""
     head = f"      #{n} [{seg.kind} | recs {recs} | {strands}{conf}]{flag}"
-    body = [head, _wrap(seg.text, "          ")]
+    body = [head, _wrap(seg.text, "          ", width)]
     if seg.explanation:
-        body.append("          why: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in seg.explanation.items()))
+        why = "; ".join(f"{k}: {', '.join(v)}" for k, v in seg.explanation.items())
+        body.append(_wrap(why, "          why: ", width, hang=0))
     return "\n".join(body)
 
 

@@ -7,6 +7,7 @@ at a time: memory stays flat however many pages the database holds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -52,6 +53,7 @@ def check_results_path(path: Path) -> None:
                            "file `peelnlp score --out FILE` wrote: give that file's path")
     if not path.is_file():
         raise ResultsError(f"{path}: no such results file; run `peelnlp score … --out {path}` first")
+    _refuse_score_csv(path)
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:
@@ -81,6 +83,14 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
 
 def _connect(path: Path, flags: str) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True)
+
+
+def _refuse_score_csv(path: Path) -> None:
+    """A CSV that `peelnlp score` wrote holds rows, not page records: say so, not that no line is JSON."""
+    with contextlib.suppress(OSError), path.open("rb") as fh:  # unreadable: reading it fails later, with its reason
+        if fh.readline(200).startswith(b"page_id,source,model,"):
+            raise ResultsError(f"{path}: a CSV of results, which cannot be read back; gaps, report and review read "
+                               "the SQLite database or JSON Lines file `peelnlp score --out FILE.sqlite` (or .jsonl) writes")
 
 
 class ResultPages:

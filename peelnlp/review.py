@@ -33,12 +33,12 @@ HELP = "[a] accept  [k] kind  [r] recs  [s] strands  [n] skip  [u] undo  [q] qui
 WIDTH = 100
 
 
-def _paragraphs(text: str, indent: str = "  ") -> str:
-    return "\n\n".join(textwrap.fill(" ".join(p.split()), WIDTH, initial_indent=indent, subsequent_indent=indent)
+def _paragraphs(text: str, indent: str = "  ", width: int = WIDTH) -> str:
+    return "\n\n".join(textwrap.fill(" ".join(p.split()), width, initial_indent=indent, subsequent_indent=indent)
                        for p in text.split("\n\n") if p.strip())
 
 
-def highlighted(comment: str, seg: Segment, color: bool, context: int = 400) -> str:
+def highlighted(comment: str, seg: Segment, color: bool, context: int = 400, width: int = WIDTH) -> str:
     """The comment around the segment, the segment between »…« (and in reverse video with colour)."""
     a, b = max(0, seg.start - context), min(len(comment), seg.end + context)
     if a:  # start and end the excerpt on word boundaries, never inside the segment
@@ -46,7 +46,7 @@ def highlighted(comment: str, seg: Segment, color: bool, context: int = 400) -> 
     if b < len(comment):
         b = max(comment.rfind(" ", seg.end, b), seg.end)
     # Wrap with placeholder characters, then put the markers in, so colour codes never count as width.
-    text = _paragraphs(comment[a:seg.start] + "\x01" + comment[seg.start:seg.end] + "\x02" + comment[seg.end:b])
+    text = _paragraphs(comment[a:seg.start] + "\x01" + comment[seg.start:seg.end] + "\x02" + comment[seg.end:b], width=width)
     on, off = ("\x1b[1;7m»", "«\x1b[0m") if color else ("»", "«")
     text = "  …" + text.lstrip() if a else text
     return text.replace("\x01", on).replace("\x02", off) + ("…" if b < len(comment) else "")
@@ -66,18 +66,19 @@ def predicted_line(seg: Segment) -> str:
             f"strands {_probs(scores.get('strands', {}), seg.strands)}")
 
 
-def render_item(item: ReviewItem, page: Page, pos: int, total: int, labels: Labels, color: bool = False) -> str:
-    """Everything the reviewer needs for one segment (``page``: the item's page)."""
+def render_item(item: ReviewItem, page: Page, pos: int, total: int, labels: Labels, color: bool = False,
+                width: int = WIDTH) -> str:
+    """Everything the reviewer needs for one segment (``page``: the item's page), prose wrapped at ``width``."""
     seg = page.segments[item.index]
     entry = page.timeline[seg.entry]
     status = {s.n: s.status for s in page.status}
-    lines = ["─" * WIDTH, f"[{pos + 1}/{total}]  page {page.id} · {page.force or 'unknown force'} · "
+    lines = ["─" * width, f"[{pos + 1}/{total}]  page {page.id} · {page.force or 'unknown force'} · "
              f"segment #{item.index} · confidence {item.confidence:.2f}", f"why: {'; '.join(item.why)}",
              page.title or f"(untitled page {page.id})", "", "Recommendations:"]
     for r in page.recommendations:
         head = f"  {r.n}. [{status.get(r.n, '?')}] "
-        lines.append(textwrap.fill(" ".join(r.text.split()), WIDTH, initial_indent=head, subsequent_indent=" " * 6))
-    lines += ["", f"Comment of {entry.date or 'unknown date'}:", highlighted(entry.comment or "", seg, color), "",
+        lines.append(textwrap.fill(" ".join(r.text.split()), width, initial_indent=head, subsequent_indent=" " * 6))
+    lines += ["", f"Comment of {entry.date or 'unknown date'}:", highlighted(entry.comment or "", seg, color, width=width), "",
               predicted_line(seg)]
     if labels != Labels.of(seg):
         lines.append(f"now:       {labels.describe()}  (saved)")
@@ -101,8 +102,9 @@ class ReviewLoop:
     """The key loop over a queue. Edits save at once; ``a`` confirms and moves on."""
 
     def __init__(self, items: Sequence[ReviewItem], fetch: PageFetcher, store: DecisionStore, read_key: KeyReader,
-                 write: Writer, color: bool = False) -> None:
+                 write: Writer, color: bool = False, width: int = WIDTH) -> None:
         self.items, self.store, self.read_key, self.write, self.color = items, store, read_key, write, color
+        self.width = width
         # A few pages stay at hand: undo goes back, and neighbours in the queue often share a page.
         self.fetch = lru_cache(maxsize=8)(fetch)
         self.pos = 0
@@ -127,7 +129,8 @@ class ReviewLoop:
         return self.saved.get(self.pos) or Labels.of(self.segment)
 
     def show(self) -> None:
-        self.write(render_item(self.item, self.page, self.pos, len(self.items), self.labels(), self.color) + "\n")
+        self.write(render_item(self.item, self.page, self.pos, len(self.items), self.labels(), self.color,
+                               self.width) + "\n")
 
     def run(self) -> ReviewOutcome:
         shown = -1
@@ -169,7 +172,8 @@ class ReviewLoop:
         self.pos += 1
 
     def skip(self) -> None:
-        self.skipped.add(self.pos)
+        if self.pos not in self.saved:  # an edit was saved at once: moving on leaves it corrected, not skipped
+            self.skipped.add(self.pos)
         self.pos += 1
 
     def undo(self) -> None:
@@ -243,7 +247,7 @@ class ReviewLoop:
 
 
 def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = False,
-               warn: Writer | None = None) -> ReviewOutcome:
+               warn: Writer | None = None, width: int = WIDTH) -> ReviewOutcome:
     """Review the flagged gaps of a results file until the queue ends or the reviewer quits.
 
     ``warn`` gets one line per record of the results file left out (not a page record), before
@@ -265,7 +269,7 @@ def run_review(results: Path, read_key: KeyReader, write: Writer, color: bool = 
             store = DecisionStore(results)
             try:
                 write(f"{len(items)} segment(s) to review, least certain first; decisions are saved to {store.path}\n")
-                return ReviewLoop(items, partial(fetch_tagged, pages), store, read_key, write, color).run()
+                return ReviewLoop(items, partial(fetch_tagged, pages), store, read_key, write, color, width).run()
             finally:
                 store.close()
     finally:

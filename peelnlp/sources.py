@@ -37,6 +37,27 @@ def decode_page(data: bytes, where: str) -> tuple[str, str | None]:
     return replace_undecodable(data, where)
 
 
+def read_recommendation_file(path: Path) -> tuple[str, str | None]:
+    """The text of a list of recommendations (``tag --recommendations``), and a warning if bytes were
+    replaced; refused, naming the file, when it cannot be read, is empty, too large or binary."""
+    try:
+        if path.stat().st_size > MAX_PAGE_BYTES:
+            raise InputError(f"{path}: larger than {MAX_PAGE_BYTES:,} bytes; expected a list of recommendations")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not data.strip():  # not decode_page's message, which expects a whole page
+        raise InputError(f"{path}: the file is empty; expected a list of recommendations, one per line or bullet")
+    return decode_page(data, str(path))
+
+
+def decode_comment(data: bytes) -> tuple[str, str | None]:
+    """A comment's bytes (``tag --comment``) as text, and a warning if bytes were replaced."""
+    if len(data) > MAX_PAGE_BYTES:
+        raise InputError(f"the comment: more than {MAX_PAGE_BYTES:,} bytes; expected one progress comment")
+    return decode_page(data, "the comment")
+
+
 def replace_undecodable(data: bytes, where: str) -> tuple[str, str | None]:
     """Bytes → text, never failing: bytes that are not UTF-8 are replaced, with a warning saying where."""
     try:

@@ -1,4 +1,5 @@
-"""Key presses for the review loop: single keys from a terminal, characters of lines otherwise."""
+"""The review loop's terminal: key presses (single keys from a terminal, characters of lines
+otherwise) and whether to highlight in colour."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from collections.abc import Callable
 from typing import TextIO
 
 ESC = "\x1b"
+
+
+def wants_color(stream: TextIO | None = None) -> bool:
+    """Colour only on a terminal, and not when the user set ``NO_COLOR`` (https://no-color.org)."""
+    stream = stream or sys.stdout
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def terminal_key_reader(stream: TextIO | None = None) -> Callable[[], str]:

@@ -2,6 +2,9 @@
 
 import gc
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,14 @@ needs_model = pytest.mark.skipif(not (DEFAULT_MODEL / "meta.json").exists(), rea
 def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and __version__ in result.stdout
+
+
+@pytest.mark.parametrize("module", ["peelnlp", "peelnlp.cli"])
+def test_python_dash_m_runs_every_command(module):
+    root = str(Path(__file__).parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", module, "gaps", "--help"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and "peelnlp gaps" in done.stdout
 
 
 def test_parse_outline():
@@ -106,6 +117,15 @@ def test_tag_comment_against_recommendations(tmp_path):
 def test_tag_needs_pages_or_a_comment():
     result = runner.invoke(app, ["tag"])
     assert result.exit_code == 2 and "give page files" in result.output
+
+
+@pytest.mark.parametrize("args, missing", [
+    (["--recommendations", "recs.txt"], "--recommendations FILE needs --comment TEXT"),
+    (["--comment", "LROs trained."], "--comment needs --recommendations FILE"),
+], ids=["recommendations-alone", "comment-alone"])
+def test_tag_says_which_half_of_a_comment_is_missing(args, missing):
+    result = runner.invoke(app, ["tag", *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and missing in result.output
 
 
 def test_tag_takes_pages_or_a_comment_not_both(tmp_path):
@@ -299,3 +319,30 @@ def test_a_model_of_other_library_versions_gives_one_warning_line(tmp_path):
     assert result.exit_code == 0
     assert result.stderr.startswith("warning: model trained with scikit-learn 0.1, running with ")
     assert result.stderr.count("\n") == 1
+
+
+@needs_model
+def test_tag_outline_wraps_at_the_terminal_width(tmp_path):
+    recs = tmp_path / "recs.txt"
+    recs.write_text("develop a county lines problem profile with partner agencies and share it with them\n"
+                    "train response officers to identify and safeguard children at risk of criminal exploitation\n")
+    comment = ("A county lines problem profile has been completed with the community safety partnership and "
+               "shared with every partner agency. Training for response officers will start in May.")
+    result = runner.invoke(app, ["tag", "-r", str(recs), "-c", comment, "--explain"], env={"COLUMNS": "70"})
+    assert result.exit_code == 0 and max(len(line) for line in result.stdout.splitlines()) <= 70
+    assert "        status: evidenced (confidence " in result.stdout
+
+
+def test_a_page_warning_is_printed_once_on_stderr(tmp_path):
+    page = tmp_path / "latin.txt"
+    page.write_bytes("The force should act on café.\n\n[on]1 June 2018 [comment]Done.[/comment][/on]".encode("latin-1"))
+    result = runner.invoke(app, ["parse", str(page)])
+    assert result.exit_code == 0 and result.stderr.count("not valid UTF-8") == 1 and "warning" not in result.stdout
+
+
+def test_an_empty_recommendations_file_is_named_as_one(tmp_path):
+    recs = tmp_path / "recs.txt"
+    recs.write_text("\n  \n")
+    result = runner.invoke(app, ["tag", "-r", str(recs), "-c", "LROs have been trained."])
+    assert result.exit_code == 1 and result.stderr.strip() == (
+        f"error: {recs}: the file is empty; expected a list of recommendations, one per line or bullet")

@@ -272,3 +272,9 @@ def test_cli_status_and_strand_in_any_case() -> None:
     lower = runner.invoke(app, ["gaps", str(TAGGED), "--status", "concern", "--strand", "prepare", "-f", "csv"])
     assert upper.exit_code == 0, upper.output
     assert upper.output == lower.output and upper.output.count("\n") == 3
+
+
+def test_cli_gaps_text_wraps_at_the_terminal_width() -> None:
+    result = runner.invoke(app, ["gaps", str(TAGGED)], env={"COLUMNS": "60"})
+    gap_lines = [line for line in result.stdout.split("\n\n")[0].splitlines()[1:]]  # under the first gap's facts
+    assert result.exit_code == 0 and len(gap_lines) > 3 and max(len(line) for line in gap_lines) <= 60

@@ -122,10 +122,16 @@ def test_a_failure_while_streaming_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_out_names_the_report_file_as_in_score(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["report", str(TAGGED), "--out", str(tmp_path / "r.html")])
+@pytest.mark.parametrize("option", ["--out", "-o"])
+def test_out_names_the_report_file_as_in_score(tmp_path: Path, option: str) -> None:
+    result = runner.invoke(app, ["report", str(TAGGED), option, str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_help_names_the_default_report_file() -> None:
+    result = runner.invoke(app, ["report", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "report.html when neither --html nor --out is given" in result.output
 
 
 def test_unwritable_target_is_a_clear_error(tmp_path: Path) -> None:

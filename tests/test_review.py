@@ -87,6 +87,13 @@ def test_screen_shows_segment_in_comment_recs_and_predictions(results: Path) -> 
     assert "[a] accept  [k] kind  [r] recs  [s] strands  [n] skip  [u] undo  [q] quit" in text
 
 
+def test_cli_screen_wraps_at_the_terminal_width(results: Path) -> None:
+    result = runner.invoke(app, ["review", str(results)], input="q\n", env={"COLUMNS": "60"})
+    screen = result.stdout.split("Comment of ", 1)[1].split("\npredicted:", 1)[0]
+    assert result.exit_code == 0 and "─" * 60 + "\n" in result.stdout and "─" * 61 not in result.stdout
+    assert max(len(line) for line in screen.splitlines()) <= 60
+
+
 def test_highlight_uses_reverse_video_in_colour() -> None:
     page = next(p for p in load_pages(TAGGED) if p.id == "200102")
     seg = page.segments[1]
@@ -120,6 +127,11 @@ def test_accept_correct_skip_and_every_decision_saved_at_once(results: Path) -> 
     ]
     assert (outcome.accepted, outcome.corrected, outcome.skipped, outcome.queued) == (1, 2, 1, 8)
     assert "now: kind action · recs 1 · strands protect  (saved)" in text
+
+
+def test_an_item_corrected_then_skipped_counts_once_as_corrected(results: Path) -> None:
+    _, outcome = review(results, ["k", "c", "n", "q"])  # item 1: kind → concern (saved), then n to move on
+    assert (outcome.accepted, outcome.corrected, outcome.skipped, outcome.remaining) == (0, 1, 0, 7)
 
 
 def test_decisions_survive_a_crash(results: Path) -> None:
@@ -273,6 +285,13 @@ def test_export_refuses_raw_text_of_another_page(tmp_path: Path) -> None:
 
 
 # --- the command ----------------------------------------------------------------------------
+
+
+def test_cli_review_help_gives_the_keys_of_each_edit_and_how_to_pipe_them() -> None:
+    result = runner.invoke(app, ["review", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for text in ("x other", "0 for none", "4 prepare", "each line is read as keys"):
+        assert text in result.output
 
 
 def test_cli_review_reads_lines_when_not_a_terminal(results: Path) -> None:
