@@ -307,6 +307,6 @@ from . import cli_results  # noqa: E402,F401
 if __name__ == "__main__":
     # `python -m peelnlp.cli` runs this file as a second module, `__main__`; the results-side commands
     # registered on the app of `peelnlp.cli`, so run that one, or they would be missing.
-    from peelnlp.cli import app as registered_app
+    from peelnlp.__main__ import run
 
-    registered_app(prog_name="peelnlp")
+    run()

@@ -33,6 +33,36 @@ def test_python_dash_m_runs_every_command(module):
     assert done.returncode == 0 and "peelnlp gaps" in done.stdout
 
 
+@pytest.mark.parametrize("args, message", [
+    (["gaps"], "error: Missing argument 'results'. (see: peelnlp gaps --help)"),
+    (["tag", "--bogus"], "error: No such option: --bogus (see: peelnlp tag --help)"),
+    (["tag"], "error: give page files, or --recommendations FILE with --comment TEXT (see: peelnlp tag --help)"),
+])
+def test_a_mistake_in_using_a_command_is_one_error_line(args, message, capsys):
+    from peelnlp.__main__ import run
+
+    with pytest.raises(SystemExit) as stop:
+        run(args)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == message + "\n"
+
+
+def test_no_command_shows_the_help(capsys):
+    from peelnlp.__main__ import run
+
+    with pytest.raises(SystemExit) as stop:
+        run([])
+    assert stop.value.code == 2 and "Usage" in capsys.readouterr().out
+
+
+def test_a_command_exit_status_passes_through(capsys):
+    from peelnlp.__main__ import run
+
+    with pytest.raises(SystemExit) as stop:
+        run(["gaps", "no-such-results.sqlite"])
+    assert stop.value.code == 1 and capsys.readouterr().err.startswith("error: no-such-results.sqlite: no such results file")
+
+
 def test_parse_outline():
     result = runner.invoke(app, ["parse", SEED])
     assert result.exit_code == 0
