@@ -73,7 +73,7 @@ def score(
         fail(message)
     if summary.failed > len(summary.failures):
         fail(f"… and {summary.failed - len(summary.failures)} more failed pages (see their error in the results)")
-    typer.echo(f"scored {summary.scored} pages, skipped {summary.skipped} already scored, "
+    typer.echo(f"scored {summary.scored} page{'' if summary.scored == 1 else 's'}, skipped {summary.skipped} already scored, "
                f"{summary.failed} failed → {summary.out}", err=True)
     if summary.failed:
         raise typer.Exit(1)

@@ -79,7 +79,8 @@ def summary_text(s: Summary) -> str:
     if s.filters:  # the counts are of what the filters select, not of the whole results file
         head += " (filters: " + " ".join(f"--{name} {shlex.quote(str(value))}" for name, value in s.filters.items()) + ")"
     lines = [head,
-             "by status:   " + "   ".join(f"{st} {s.by_status[st]}" for st in STATUSES), "by force:"]
+             "by status:   " + "   ".join(f"{st} {s.by_status[st]}" for st in STATUSES),
+             "by force:" if s.by_force else "by force:    none"]
     width = max((len(f) for f in s.by_force), default=10)
     for force, c in sorted(s.by_force.items()):
         flagged = sum(c[x] for x in GAP_STATUSES)

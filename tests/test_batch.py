@@ -448,6 +448,14 @@ needs_model = pytest.mark.skipif(not (MODEL / "meta.json").exists(), reason="no 
 
 
 @needs_model
+def test_cli_summary_counts_one_page_as_one(tmp_path: Path) -> None:
+    (tmp_path / "pages").mkdir()
+    shutil.copy(sorted(PAGES.glob("*.txt"))[0], tmp_path / "pages")
+    result = runner.invoke(app, ["score", str(tmp_path / "pages"), "--out", str(tmp_path / "r.jsonl"), "--workers", "1"])
+    assert result.exit_code == 0 and "scored 1 page, skipped 0 already scored" in result.stderr
+
+
+@needs_model
 def test_cli_scores_then_skips_what_is_done(tmp_path: Path) -> None:
     shutil.copytree(PAGES, tmp_path / "pages")
     out = tmp_path / "results.sqlite"

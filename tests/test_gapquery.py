@@ -91,6 +91,11 @@ def test_recommendation_filters_scope_the_summary_to_what_is_listed(
     assert s.to_dict()["filters"] == filt.given()
 
 
+def test_cli_summary_of_no_force_says_so() -> None:
+    result = runner.invoke(app, ["gaps", str(TAGGED), "--summary", "--force", "nobody"])
+    assert result.exit_code == 0 and "\nby force:    none\n4P coverage" in result.output
+
+
 def test_cli_summary_names_the_filters_it_counts_under() -> None:
     result = runner.invoke(app, ["gaps", str(TAGGED), "--min-confidence", "0.9", "--title", "police effectiveness"])
     assert result.exit_code == 0, result.output
