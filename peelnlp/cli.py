@@ -44,7 +44,8 @@ class TableFormat(str, Enum):
     csv = "csv"
 
 
-PagesArg = Annotated[list[str], typer.Argument(help="Page files, directories of *.txt pages, or - for stdin.", show_default=False)]
+PagesArg = Annotated[list[str], typer.Argument(help="Page files, directories of *.txt pages, or - for stdin.", metavar="PAGE",
+                                               show_default=False)]
 
 
 def format_option(text: str, json: str) -> Any:
@@ -175,7 +176,8 @@ def parse(pages: PagesArg, fmt: FormatOpt = Format.text) -> None:
         raise typer.Exit(1)
 
 
-CorpusArg = Annotated[Path | None, typer.Argument(help="A corpus folder or one .jsonl file (default: the shipped corpus/).", show_default=False)]
+CorpusArg = Annotated[Path | None, typer.Argument(help="A corpus folder or one .jsonl file (default: the shipped corpus/).",
+                                                 metavar="CORPUS", show_default=False)]
 
 
 @corpus_app.command("check")
@@ -234,7 +236,8 @@ ModelOpt = Annotated[Path | None, typer.Option("--model", help="Model folder (de
 @app.command()
 @handle_errors
 def tag(
-    pages: Annotated[list[str] | None, typer.Argument(help="Page files, directories of *.txt pages, or - for stdin.", show_default=False)] = None,
+    pages: Annotated[list[str] | None, typer.Argument(help="Page files, directories of *.txt pages, or - for stdin.", metavar="PAGE",
+                                                    show_default=False)] = None,
     fmt: FormatOpt = Format.text,
     explain: Annotated[bool, typer.Option("--explain", help="Show the features that pushed each label.")] = False,
     recommendations: Annotated[Path | None, typer.Option("--recommendations", "-r", help="With --comment: a file of recommendations, one per line or bullet.")] = None,

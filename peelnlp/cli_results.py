@@ -27,7 +27,7 @@ class ResultsFormat(str, Enum):
 def score(
     inputs: Annotated[list[str], typer.Argument(
         help="Page files, directories of *.txt pages, *.jsonl files ({\"id\", \"text\"} per line), "
-             "*.csv files (id,text columns), or - for stdin.", show_default=False)],
+             "*.csv files (id,text columns), or - for stdin.", metavar="INPUT", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Results file: .sqlite (default), .jsonl or .csv.", show_default=False)],
     fmt: Annotated[ResultsFormat | None, typer.Option(
         "--format", "-f", help="Output format (default: from the --out suffix, else sqlite).", show_default=False)] = None,
@@ -113,7 +113,8 @@ def _interrupted(out: Path, to: str | None, saved: int) -> str:
 
 
 ResultsArg = Annotated[Path, typer.Argument(
-    help="A results database from `peelnlp score`, or a JSON Lines file of tagged page records.", show_default=False)]
+    help="A results database from `peelnlp score`, or a JSON Lines file of tagged page records.", metavar="RESULTS",
+    show_default=False)]
 
 
 @app.command()

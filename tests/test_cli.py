@@ -34,7 +34,7 @@ def test_python_dash_m_runs_every_command(module):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["gaps"], "error: Missing argument 'results'. (see: peelnlp gaps --help)"),
+    (["gaps"], "error: Missing argument 'RESULTS'. (see: peelnlp gaps --help)"),
     (["tag", "--bogus"], "error: No such option: --bogus (see: peelnlp tag --help)"),
     (["tag"], "error: give page files, or --recommendations FILE with --comment TEXT (see: peelnlp tag --help)"),
 ])
