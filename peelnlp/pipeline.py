@@ -92,7 +92,7 @@ def comment_page(recommendations: str, comment: str, page_id: str = "comment") -
     comment = normalise_text(comment).strip()
     if not comment:
         raise InputError("the comment is empty; pass its text with --comment TEXT or --comment - for stdin")
-    return Page(id=page_id, title=None, force=None,
+    return Page(id=page_id, title=f"A comment tagged against {len(items)} recommendation{'s' * (len(items) != 1)}", force=None,
                 recommendations=tuple(Recommendation(i, t) for i, t in enumerate(items, start=1)),
                 timeline=(Entry(date=None, comment=comment),),
                 warnings=(*warnings, *_references_off_the_list(comment, len(items))))
@@ -108,7 +108,7 @@ def _references_off_the_list(comment: str, n: int) -> list[str]:
         return []
     named = f"recommendation {beyond[0]}" if len(beyond) == 1 else \
         f"recommendations {', '.join(map(str, beyond[:-1]))} and {beyond[-1]}"
-    return [f"the comment names {named}, but the recommendations file lists only {n} (numbered 1–{n} in the order "
+    return [f"it names {named}, but the recommendations file lists only {n} (numbered 1–{n} in the order "
             f"listed); check that the list is complete and that the comment is about these recommendations"]
 
 

@@ -25,3 +25,7 @@ def test_a_comment_naming_listed_recommendations_has_no_warning():
 def test_an_empty_comment_is_refused():
     with pytest.raises(InputError, match="the comment is empty"):
         comment_page(RECS, "  \n")
+
+
+def test_a_comment_page_says_what_it_is():
+    assert comment_page(RECS, "Work has started.").title == "A comment tagged against 2 recommendations"
