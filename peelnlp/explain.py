@@ -9,6 +9,7 @@ import numpy as np
 
 from .classify import link_inputs
 from .records import KINDS, STRANDS, Page
+from .refs import explicit_refs, heading_refs, is_heading
 
 if TYPE_CHECKING:
     from .classify import Tagger
@@ -45,8 +46,21 @@ def explain_segment(tagger: Tagger, x: tuple[Any, Any], kind: str, strands: tupl
 
 
 def _link_reasons(tagger: Tagger, page: Page, i: int, rec: int, kind: str) -> list[str]:
+    heading = _heading_above(page, i)
+    if rec in heading:  # the liaison lead's own heading decided it, whatever the words
+        return [f"under the heading {heading[rec]!r}"]
     contexts, refs = link_inputs(page)
     X = tagger.models.linker.pair_features([page.segments[i].text], [contexts[i]], [refs[i]], [kind],
                                            [r.text for r in page.recommendations])
     top = tagger.models.linker.contributions(X[rec - 1])[:TOP]
     return [f"{name} (+{value:.2f})" for name, value in top if value > 0]
+
+
+def _heading_above(page: Page, i: int) -> dict[int, str]:
+    """The recommendations the heading over segment ``i`` names (none if the segment names its
+    own), each with the heading's text."""
+    if explicit_refs(page.segments[i].text):
+        return {}
+    under = heading_refs([s.text for s in page.segments], [s.entry for s in page.segments])[i]
+    above = next((s.text for s in reversed(page.segments[:i]) if is_heading(s.text)), "")
+    return {r: above.strip() for r in under}

@@ -75,7 +75,8 @@ def test_a_heading_links_the_work_under_it(tagger):
             "3. make sure detainees have timely access to an appropriate adult")
     comment = ("Recommendation 2:\nStaff in the team now have mandatory psychological assessment every six months.\n"
                "Recommendation 3:\nThe scheme now covers nights and weekends.")
-    page = tag_comment(tagger, recs, comment)
+    page = tag_comment(tagger, recs, comment, explain=True)
     by_text = {s.text.strip(): s for s in page.segments}
-    assert by_text["Staff in the team now have mandatory psychological assessment every six months."].recs == (2,)
+    staff = by_text["Staff in the team now have mandatory psychological assessment every six months."]
+    assert staff.recs == (2,) and staff.explanation["recs=2"] == ["under the heading 'Recommendation 2:'"]
     assert by_text["The scheme now covers nights and weekends."].recs == (3,)
