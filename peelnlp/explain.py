@@ -9,7 +9,7 @@ import numpy as np
 
 from .classify import link_inputs
 from .records import KINDS, STRANDS, Page
-from .refs import explicit_refs, heading_refs, is_heading
+from .refs import explicit_refs, headings
 
 if TYPE_CHECKING:
     from .classify import Tagger
@@ -59,8 +59,5 @@ def _link_reasons(tagger: Tagger, page: Page, i: int, rec: int, kind: str) -> li
 def _heading_above(page: Page, i: int) -> dict[int, str]:
     """The recommendations the heading over segment ``i`` names (none if the segment names its
     own), each with the heading's text."""
-    if explicit_refs(page.segments[i].text):
-        return {}
-    under = heading_refs([s.text for s in page.segments], [s.entry for s in page.segments])[i]
-    above = next((s.text for s in reversed(page.segments[:i]) if is_heading(s.text)), "")
-    return {r: above.strip() for r in under}
+    heading = None if explicit_refs(page.segments[i].text) else headings(page.segments)[i]
+    return {r: heading.strip() for r in explicit_refs(heading)} if heading else {}

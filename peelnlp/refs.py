@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .records import Segment
 
 _WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 _ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
@@ -58,18 +62,23 @@ def is_heading(text: str) -> bool:
     return not any(c.isalnum() for c in _ORDINAL.sub(" ", rest))
 
 
-def heading_refs(texts: Sequence[str], entries: Sequence[int]) -> list[frozenset[int]]:
-    """For each segment, the recommendations named by the heading it comes under in its comment
-    ("Recommendation 2:" then the work on it, until the next such heading); none for the heading
-    itself, or before the comment's first heading."""
-    out: list[frozenset[int]] = []
-    current: frozenset[int] = frozenset()
-    for i, (text, entry) in enumerate(zip(texts, entries)):
-        if i and entry != entries[i - 1]:
-            current = frozenset()
-        if is_heading(text):
-            current = explicit_refs(text)
-            out.append(frozenset())
+def headings(segments: Sequence[Segment]) -> list[str | None]:
+    """For each segment, the heading it comes under in its comment ("Recommendation 2:" then the
+    work on it, until the next such heading); None for a heading itself, or before the comment's
+    first heading."""
+    out: list[str | None] = []
+    current: str | None = None
+    for i, seg in enumerate(segments):
+        if i and seg.entry != segments[i - 1].entry:
+            current = None
+        if is_heading(seg.text):
+            current = seg.text
+            out.append(None)
         else:
             out.append(current)
     return out
+
+
+def heading_refs(segments: Sequence[Segment]) -> list[frozenset[int]]:
+    """For each segment, the recommendations its heading (:func:`headings`) names."""
+    return [explicit_refs(h) if h else frozenset() for h in headings(segments)]

@@ -81,7 +81,7 @@ def link_decisions(oof: dict[str, Any], data: TrainData, thresholds: dict[str, d
     for (p, i), row in (probs or _segment_probs(oof)).items():
         segments = data.pages[p].page.segments
         if p not in headings:
-            headings[p] = heading_refs([s.text for s in segments], [s.entry for s in segments])
+            headings[p] = heading_refs(segments)
         seg = segments[i]
         t = thresholds[seg.kind] if seg.kind in thresholds else thresholds["action"]
         chosen[(p, i)] = choose_recs(row, t, {r for r in explicit_refs(seg.text) if r <= len(row)}, headings[p][i])

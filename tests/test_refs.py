@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 
 from peelnlp.refs import explicit_refs, heading_refs, is_heading
@@ -51,4 +53,5 @@ def test_a_heading_is_only_a_reference(text, heading):
 
 def test_a_heading_names_what_follows_it_in_its_comment():
     texts = ["Recommendation 1:", "work", "more work", "R2.", "work on 2", "a new comment"]
-    assert heading_refs(texts, [0, 0, 0, 0, 0, 1]) == [frozenset(), {1}, {1}, frozenset(), {2}, frozenset()]
+    segments = [SimpleNamespace(text=t, entry=e) for t, e in zip(texts, [0, 0, 0, 0, 0, 1])]
+    assert heading_refs(segments) == [frozenset(), {1}, {1}, frozenset(), {2}, frozenset()]
