@@ -60,7 +60,7 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     """A read-only connection to a SQLite file, also on read-only media or in a folder this user
     cannot write."""
     path = Path(path)
-    conn = _connect(path, "mode=ro")
+    conn = connect_uri(path, "mode=ro")
     try:
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         return conn
@@ -78,11 +78,12 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     if wal.is_file() and wal.stat().st_size:
         raise ResultsError(f"{path}: cannot be read in place: its folder is not writable and {wal.name} holds "
                            "changes not yet in the database; copy both files to a writable folder and read the copy")
-    return _connect(path, "immutable=1")
+    return connect_uri(path, "immutable=1")
 
 
-def _connect(path: Path, flags: str) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True)
+def connect_uri(path: Path, flags: str, timeout: float = 5.0) -> sqlite3.Connection:
+    """A connection to ``path`` opened with SQLite URI ``flags`` ("mode=ro", "mode=rw", …)."""
+    return sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True, timeout=timeout)
 
 
 def _refuse_score_csv(path: Path) -> None:

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from .errors import ResultsError
 from .records import Page, Segment
-from .resultload import check_results_path, connect_readonly
+from .resultload import check_results_path, connect_readonly, connect_uri
 from .results import is_sqlite, settle_journal
 
 SIDECAR_SUFFIX = ".review.sqlite"
@@ -176,7 +175,7 @@ def settle(path: Path) -> None:
     """Leave a decision store one file (:func:`peelnlp.results.settle_journal`) once every
     connection to it has closed."""
     with contextlib.suppress(sqlite3.Error):  # never create the file, nor fail the review over it
-        with contextlib.closing(sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, timeout=1)) as conn:
+        with contextlib.closing(connect_uri(path, "mode=rw", timeout=1)) as conn:
             settle_journal(conn)
 
 

@@ -374,8 +374,8 @@ def unwritable_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     the real thing where they can run."""
     from peelnlp import resultload
 
-    real = resultload._connect
-    monkeypatch.setattr(resultload, "_connect", lambda path, flags: _NoSharedMemory() if flags == "mode=ro" else real(path, flags))
+    real = resultload.connect_uri
+    monkeypatch.setattr(resultload, "connect_uri", lambda path, flags: _NoSharedMemory() if flags == "mode=ro" else real(path, flags))
     real_access = resultload.os.access
     monkeypatch.setattr(resultload.os, "access", lambda path, mode: False if mode & os.W_OK else real_access(path, mode))
 
