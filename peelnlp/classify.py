@@ -156,7 +156,9 @@ class Tagger:
         kinds = [KINDS[int(k)] for k in kind_p.argmax(axis=1)]
         starts = np.cumsum([0] + [len(p.segments) for p in pages])
         link_p = self._link_proba(pages, tokens, kinds, starts)
-        headings = [h for page in pages for h in heading_refs(page.segments)]
+        # Only a page of several recommendations has a heading to choose between them.
+        headings = [h for page in pages for h in (heading_refs(page.segments) if len(page.recommendations) > 1
+                                                  else [frozenset()] * len(page.segments))]
         chosen = [self._choose_recs(c.text, kinds[i], p, c.n_recs, headings[i])
                   for i, (c, p) in enumerate(zip(contexts, (row for page_p in link_p for row in page_p)))]
         Xs = self.models.featurizer.strand_matrix(X, _linked_texts(pages, chosen))
