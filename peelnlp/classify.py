@@ -223,12 +223,12 @@ class Tagger:
         return out
 
     def _choose_recs(self, text: str, kind: str, link_p: np.ndarray, n: int, heading: frozenset[int]) -> tuple[int, ...]:
-        named = tuple(sorted(r for r in explicit_refs(text) if 1 <= r <= n))
+        named = {r for r in explicit_refs(text) if 1 <= r <= n}
         if kind not in SUBSTANTIVE or n == 0:
-            return named
+            return tuple(sorted(named))
         if n == 1:
             return (1,)
-        return tuple(sorted(choose_recs(link_p, self.models.thresholds["link"][kind], set(named), heading)))
+        return tuple(sorted(choose_recs(link_p, self.models.thresholds["link"][kind], named, heading)))
 
     def _uncertain(self, kind_p: np.ndarray, strand_p: np.ndarray, link_p: np.ndarray, kinds: list[str],
                    cut: np.ndarray) -> np.ndarray:

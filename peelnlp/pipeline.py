@@ -92,7 +92,8 @@ def comment_page(recommendations: str, comment: str, page_id: str = "comment") -
     comment = normalise_text(comment).strip()
     if not comment:
         raise InputError("the comment is empty; pass its text with --comment TEXT or --comment - for stdin")
-    return Page(id=page_id, title=f"A comment tagged against {len(items)} recommendation{'s' * (len(items) != 1)}", force=None,
+    title = f"A comment tagged against {len(items)} recommendation{'s' * (len(items) != 1)}"
+    return Page(id=page_id, title=title, force=None,
                 recommendations=tuple(Recommendation(i, t) for i, t in enumerate(items, start=1)),
                 timeline=(Entry(date=None, comment=comment),),
                 warnings=(*warnings, *_references_off_the_list(comment, len(items))))
