@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .gapquery import fetch_tagged, scan_tagged
 from .records import Page, Segment
+from .render import WIDTH
 from .reviewqueue import ReviewItem, review_queue
 from .reviewstore import DecisionStore, Labels, effective_decisions, settle, writable_decisions_path
 
@@ -30,7 +31,6 @@ STRAND_KEYS = {"1": "pursue", "2": "prevent", "3": "protect", "4": "prepare"}
 ENTER, ESC, QUIT = frozenset("\r\n"), "\x1b", frozenset({"q", "", "\x03", "\x04"})
 BACKSPACE = frozenset({"\x7f", "\b"})
 HELP = "[a] accept  [k] kind  [r] recs  [s] strands  [n] skip  [u] undo  [q] quit"
-WIDTH = 100
 
 
 def _paragraphs(text: str, indent: str = "  ", width: int = WIDTH) -> str:
