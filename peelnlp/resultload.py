@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from .errors import ResultsError
 from .records import Entry, Page, Recommendation, RecStatus, Segment, parse_json
+from .resultfiles import SEGMENT_COLUMNS, STATUS_COLUMNS
 from .results import QUERY_PARAMETERS, is_sqlite
 
 _CHUNK = QUERY_PARAMETERS  # pages per round of child-table queries
@@ -86,10 +87,13 @@ def connect_uri(path: Path, flags: str, timeout: float = 5.0) -> sqlite3.Connect
     return sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True, timeout=timeout)
 
 
+_SCORE_CSV_HEADERS = {",".join(SEGMENT_COLUMNS), ",".join(STATUS_COLUMNS)}
+
+
 def _refuse_score_csv(path: Path) -> None:
     """A CSV that `peelnlp score` wrote holds rows, not page records: say so, not that no line is JSON."""
     with contextlib.suppress(OSError), path.open("rb") as fh:  # unreadable: reading it fails later, with its reason
-        if fh.readline(200).startswith(b"page_id,source,model,"):
+        if fh.readline(1000).rstrip(b"\r\n").decode("utf-8", "replace") in _SCORE_CSV_HEADERS:
             raise ResultsError(f"{path}: a CSV of results, which cannot be read back; gaps, report and review read "
                                "the SQLite database or JSON Lines file `peelnlp score --out FILE.sqlite` (or .jsonl) writes")
 
