@@ -197,12 +197,19 @@ def test_corpus_stats_json():
     assert result.exit_code == 0 and stats["pages"] == 10 and sum(stats["kinds"].values()) == stats["segments"]
 
 
-@needs_model
-def test_evaluate_on_the_sample(tmp_path):
+@pytest.fixture
+def sample_dirs(tmp_path):
+    """A pages folder holding the sample page and a gold folder holding its gold record."""
     pages, gold = tmp_path / "pages", tmp_path / "gold"
     pages.mkdir(), gold.mkdir()
     (pages / "8929.txt").write_text(Path(SEED).read_text())
     (gold / "8929.json").write_text((DATA / "west-mercia-8929.json").read_text())
+    return pages, gold
+
+
+@needs_model
+def test_evaluate_on_the_sample(sample_dirs):
+    pages, gold = sample_dirs
     result = runner.invoke(app, ["evaluate", "--pages", str(pages), "--gold", str(gold), "--format", "json"])
     scores = json.loads(result.stdout)
     assert result.exit_code == 0 and scores["boundary_f1"] == 1.0 and scores["rec_split_acc"] == 1.0
@@ -282,11 +289,8 @@ def test_evaluate_with_a_gold_file_that_is_not_a_page_record(tmp_path):
 
 
 @needs_model
-def test_evaluate_warns_of_gold_pages_it_could_not_match(tmp_path):
-    pages, gold = tmp_path / "pages", tmp_path / "gold"
-    pages.mkdir(), gold.mkdir()
-    (pages / "8929.txt").write_text(Path(SEED).read_text())
-    (gold / "8929.json").write_text((DATA / "west-mercia-8929.json").read_text())
+def test_evaluate_warns_of_gold_pages_it_could_not_match(sample_dirs):
+    pages, gold = sample_dirs
     (gold / "999.json").write_text(json.dumps({**json.loads((DATA / "west-mercia-8929.json").read_text()), "id": "999"}))
     result = runner.invoke(app, ["evaluate", "--pages", str(pages), "--gold", str(gold)])
     assert result.exit_code == 0 and "pages 2 (missing 1)" in result.stdout
